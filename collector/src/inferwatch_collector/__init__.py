@@ -1,0 +1,1 @@
+"""inferwatch collector: OTLP in, ClickHouse out, then evaluation, alerts and reports."""

@@ -1,0 +1,1 @@
+"""inferwatch SDK."""

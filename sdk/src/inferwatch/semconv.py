@@ -79,6 +79,8 @@ METRIC_SCORE = "ml.prediction.score"
 """Histogram, ``1``: prediction scores (probability / confidence)."""
 METRIC_ERRORS = "ml.prediction.errors"
 """Counter, ``{error}``: calls that raised."""
+METRIC_BUFFER_DROPPED = "inferwatch.buffer.dropped"
+"""Counter, ``{call}``: calls dropped by a full hot-path buffer (``batched=True``)."""
 
 # Attributes on metric points.
 METRIC_ATTR_MODEL = ML_MODEL_NAME

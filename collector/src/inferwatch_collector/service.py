@@ -1,0 +1,152 @@
+"""The collector service: receivers → durable ingest → write-ahead log → writer → ClickHouse.
+
+``CollectorService(settings).start()`` brings the parts up in dependency order (store and
+schema, log, writer, then the receivers that acknowledge); ``stop()`` takes them down in
+reverse, draining what was acknowledged into the store first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from typing import Any
+
+from .config import CollectorSettings
+from .durable_ingest import DurableIngestor
+from .receive import GrpcReceiver, HttpReceiver, HttpRequest
+from .selfmetrics import SelfMetrics
+from .store.client import open_client, redact_dsn
+from .store.migrations import run_migrations
+from .store_writer import StoreHealth, StoreWriter, WriterSettings, log_identity
+from .wal import WriteAheadLog
+
+_logger = logging.getLogger("inferwatch.collector")
+
+
+class CollectorService:
+    """One collector process.
+
+    >>> service = CollectorService(CollectorSettings(data_dir="/tmp/iw", otlp_http_port=0))
+    >>> service.start()      # doctest: +SKIP
+    >>> service.stop()       # doctest: +SKIP
+    """
+
+    def __init__(self, settings: CollectorSettings) -> None:
+        self.settings = settings
+        self.metrics = SelfMetrics()
+        self.health = StoreHealth()
+        self.client: Any = None
+        self.wal: WriteAheadLog | None = None
+        self.writer: StoreWriter | None = None
+        self.http: HttpReceiver | None = None
+        self.grpc: GrpcReceiver | None = None
+
+    def start(self) -> None:
+        settings = self.settings
+        self.client = open_client(settings.store_dsn)
+        applied = run_migrations(self.client, ttl_days=settings.retention_days)
+        _logger.info(
+            "store %s ready (%d migrations applied now)",
+            redact_dsn(settings.store_dsn),
+            len(applied),
+        )
+        self.wal = WriteAheadLog(
+            settings.wal_dir, max_bytes=settings.queue_max_bytes, fsync=settings.wal_fsync
+        )
+        self.writer = StoreWriter(
+            self.wal,
+            self.client,
+            WriterSettings(
+                batch_max_records=settings.batch_max_records,
+                batch_max_bytes=settings.batch_max_bytes,
+                batch_interval=settings.batch_interval,
+                retry_initial=settings.retry_initial,
+                retry_max=settings.retry_max,
+            ),
+            self.metrics,
+            self.health,
+            log_identity(settings.wal_dir),
+        )
+        self.writer.start()
+        self._start_receivers()
+
+    def _start_receivers(self) -> None:
+        settings = self.settings
+        assert self.wal is not None
+        ingestor = DurableIngestor(self.wal, self.metrics, self.health)
+        self.http = HttpReceiver(
+            ingestor, settings.host, settings.otlp_http_port, settings.max_body_bytes
+        )
+        self.http.add_route("GET", "/healthz", self._healthz)
+        self.http.add_route("GET", "/readyz", self._readyz)
+        self.http.add_route("GET", "/metrics", self._metrics)
+        self.http.start()
+        self.grpc = GrpcReceiver(
+            ingestor, settings.host, settings.otlp_grpc_port, settings.max_body_bytes
+        )
+        self.grpc.start()
+        _logger.info(
+            "receiving OTLP on %s: gRPC :%d, HTTP :%d",
+            settings.host,
+            self.grpc.port,
+            self.http.port,
+        )
+
+    def stop(self, drain_timeout: float = 30.0) -> bool:
+        """Stop receiving, store what was acknowledged, close; True if nothing was left."""
+        for receiver in (self.grpc, self.http):
+            if receiver is not None:
+                receiver.stop()
+        drained = True
+        if self.writer is not None:
+            drained = self.writer.stop(drain_timeout)
+        if self.wal is not None:
+            self.wal.close()
+        if self.client is not None:
+            self.client.close()
+        _logger.info("stopped (%s)", "all stored" if drained else "backlog kept in the log")
+        return drained
+
+    def run_until_signalled(self) -> int:
+        """Start, serve until SIGTERM or SIGINT, then stop cleanly; the process exit code."""
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        self.start()
+        print(
+            json.dumps(
+                {
+                    "event": "ready",
+                    "otlp_grpc_port": self.grpc.port,
+                    "otlp_http_port": self.http.port,
+                }  # type: ignore[union-attr]
+            ),
+            flush=True,
+        )
+        stop.wait()
+        return 0 if self.stop() else 1
+
+    # --- operational endpoints --------------------------------------------------------------
+
+    def _healthz(self, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
+        return 200, {"Content-Type": "text/plain"}, b"ok\n"
+
+    def _readyz(self, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
+        problems = []
+        if not self.health.ok:
+            problems.append(f"store unreachable: {self.health.last_error}")
+        wal = self.wal
+        if wal is not None and wal.pending_bytes >= 0.9 * self.settings.queue_max_bytes:
+            problems.append(f"write-ahead log nearly full ({wal.pending_bytes} bytes)")
+        if problems:
+            return 503, {"Content-Type": "text/plain"}, ("\n".join(problems) + "\n").encode()
+        return 200, {"Content-Type": "text/plain"}, b"ready\n"
+
+    def _metrics(self, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
+        if self.wal is not None:
+            self.metrics.wal_bytes.set(self.wal.pending_bytes)
+            self.metrics.wal_records.set(self.wal.pending_records)
+        content_type, body = self.metrics.render()
+        return 200, {"Content-Type": content_type}, body

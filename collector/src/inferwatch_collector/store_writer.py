@@ -1,0 +1,205 @@
+"""The writer: drains the write-ahead log into ClickHouse, batch by batch, exactly once.
+
+Loop: wait for records (up to ``batch_interval`` to let a batch grow), read a batch, *claim*
+it in the log, convert it to columns, insert one block per table with a deduplication token
+derived from the batch's sequence numbers, then *complete* it. After a crash the claimed
+batch is re-formed exactly and re-inserted with the same tokens, which ClickHouse
+recognises, so a replay stores nothing twice. While the store fails, the writer retries with
+exponential backoff and the log grows; receivers answer 429/503 once the log is full.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clickhouse_connect.driver import Client
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from .convert import convert_logs, convert_metrics, convert_traces, merge_tables
+from .rows import TableColumns
+from .selfmetrics import SelfMetrics
+from .store.writer import insert_tables
+from .wal import WalRecord, WriteAheadLog
+
+_logger = logging.getLogger("inferwatch.collector")
+
+_KINDS: dict[int, tuple[Callable[[], Any], Callable[[list[Any]], dict[str, TableColumns]]]] = {
+    1: (ExportTraceServiceRequest, convert_traces),
+    2: (ExportMetricsServiceRequest, convert_metrics),
+    3: (ExportLogsServiceRequest, convert_logs),
+}
+
+
+@dataclass
+class StoreHealth:
+    """Whether the last flush into the store succeeded (read by ``/readyz`` and backpressure)."""
+
+    ok: bool = True
+    last_error: str = ""
+    last_success: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class WriterSettings:
+    batch_max_records: int = 1000
+    batch_max_bytes: int = 64 * 1024 * 1024
+    batch_interval: float = 0.2
+    retry_initial: float = 0.5
+    retry_max: float = 30.0
+
+
+def records_to_tables(records: list[WalRecord]) -> dict[str, TableColumns]:
+    """Parse the logged requests of a batch and convert them into one column set per table."""
+    requests: dict[int, list[Any]] = {kind: [] for kind in _KINDS}
+    for record in records:
+        message_type, _ = _KINDS[record.kind]
+        message = message_type()
+        message.ParseFromString(record.payload)
+        requests[record.kind].append(message)
+    return merge_tables(
+        *(_KINDS[kind][1](messages) for kind, messages in requests.items() if messages)
+    )
+
+
+def log_identity(directory: Path) -> str:
+    """A random id of this write-ahead log, created with it, so that tokens of a new log
+    (sequence numbers start again at 1) never collide with those of an old one."""
+    path = directory / "IDENTITY"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(uuid.uuid4().hex)
+        tmp.replace(path)
+    return path.read_text().strip()
+
+
+class StoreWriter:
+    """The background thread that moves batches from the log into the store."""
+
+    def __init__(
+        self,
+        wal: WriteAheadLog,
+        client: Client,
+        settings: WriterSettings,
+        metrics: SelfMetrics,
+        health: StoreHealth,
+        identity: str,
+    ) -> None:
+        self._wal = wal
+        self._client = client
+        self._settings = settings
+        self._metrics = metrics
+        self.health = health
+        self._identity = identity
+        self._stopping = threading.Event()
+        self._drain_deadline = float("inf")
+        self._thread = threading.Thread(target=self._run, name="inferwatch-writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, drain_timeout: float = 30.0) -> bool:
+        """Stop after storing what is logged (within ``drain_timeout``); True if all stored."""
+        self._drain_deadline = time.monotonic() + drain_timeout
+        self._stopping.set()
+        self._thread.join(drain_timeout + 5.0)
+        return self._wal.pending_records == 0
+
+    def _run(self) -> None:
+        try:
+            claim = self._wal.pending_claim()
+            if claim is not None:
+                _logger.info("replaying batch %d-%d left unfinished by a crash", *claim)
+                self._flush(self._wal.read_range(*claim))
+            while not self._finished():
+                self._step()
+        except Exception:  # pragma: no cover - a bug; keep it loud
+            _logger.exception("the writer stopped on an unexpected error")
+
+    def _finished(self) -> bool:
+        if not self._stopping.is_set():
+            return False
+        return self._wal.pending_records == 0 or time.monotonic() > self._drain_deadline
+
+    def _step(self) -> None:
+        wal = self._wal
+        self._update_gauges()
+        if not wal.wait_for_records(timeout=0.5):
+            return
+        self._let_batch_grow()
+        batch = wal.read_batch(self._settings.batch_max_records, self._settings.batch_max_bytes)
+        if batch:
+            wal.claim(batch[0].seq, batch[-1].seq)
+            self._flush(batch)
+
+    def _let_batch_grow(self) -> None:
+        # Batching decides insert speed: wait up to batch_interval for a fuller batch.
+        deadline = time.monotonic() + self._settings.batch_interval
+        while (
+            self._wal.pending_records < self._settings.batch_max_records
+            and time.monotonic() < deadline
+            and not self._stopping.is_set()
+        ):
+            time.sleep(0.01)
+
+    def _flush(self, batch: list[WalRecord]) -> None:
+        first, last = batch[0].seq, batch[-1].seq
+        try:
+            tables = records_to_tables(batch)
+        except Exception:
+            _logger.exception("batch %d-%d cannot be converted; it is skipped", first, last)
+            self._metrics.dead_letters.inc(len(batch))
+            self._wal.complete(last)
+            return
+        if self._insert_with_retry(tables, f"{self._identity}-{first}-{last}"):
+            self._wal.complete(last)
+
+    def _insert_with_retry(self, tables: dict[str, TableColumns], token: str) -> bool:
+        delay = self._settings.retry_initial
+        while True:
+            started = time.perf_counter()
+            try:
+                counts = insert_tables(self._client, tables, token)
+            except Exception as exc:  # noqa: BLE001 - any store failure is retried
+                self._record_failure(exc)
+                if self._stopping.is_set() and time.monotonic() > self._drain_deadline:
+                    return False
+                if self._stopping.is_set():
+                    time.sleep(delay)
+                else:
+                    self._stopping.wait(delay)
+                delay = min(delay * 2, self._settings.retry_max)
+                continue
+            self._record_success(counts, time.perf_counter() - started)
+            return True
+
+    def _record_failure(self, exc: Exception) -> None:
+        if self.health.ok:
+            _logger.warning("inserting into the store failed, retrying with backoff: %s", exc)
+        self.health.ok = False
+        self.health.last_error = str(exc)
+        self._metrics.insert_errors.inc()
+
+    def _record_success(self, counts: dict[str, int], seconds: float) -> None:
+        if not self.health.ok:
+            _logger.info("the store is reachable again")
+        self.health.ok = True
+        self.health.last_success = time.time()
+        self._metrics.insert_seconds.observe(seconds)
+        for table, rows in counts.items():
+            self._metrics.insert_rows.labels(table=table).inc(rows)
+
+    def _update_gauges(self) -> None:
+        self._metrics.wal_bytes.set(self._wal.pending_bytes)
+        self._metrics.wal_records.set(self._wal.pending_records)

@@ -96,28 +96,23 @@ def test_a_batch_call_in_batched_mode_keeps_its_predictions(
     assert len(set(attributes[semconv.ML_PREDICTION_TIMESTAMP])) == 2
 
 
-def test_full_buffer_drops_the_oldest_and_counts_them(model: str, telemetry: Telemetry) -> None:
-    from inferwatch._buffer import export_entries
+def test_full_buffer_drops_the_oldest_and_counts_them(
+    model: str, telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inferwatch._buffer as buffer_module
 
-    buffer = PredictionBuffer(max_entries=3, interval=3600, max_predictions=10_000)
-    captured = []
+    small = PredictionBuffer(max_entries=3, interval=3600, max_predictions=10_000)
+    monkeypatch.setattr(buffer_module, "_buffer", small)
 
     @monitor(model=model, task="regression", batched=True)
     def predict(x: float) -> float:
         return x
 
-    # Feed a private buffer by intercepting the entries the recorder builds.
-    import inferwatch._recorder as recorder_module
-
-    original = recorder_module.prediction_buffer
-    recorder_module.prediction_buffer = lambda settings: buffer
-    try:
-        for i in range(5):
-            predict(float(i))
-            captured.append(last_prediction_id())
-    finally:
-        recorder_module.prediction_buffer = original
-    assert buffer.dropped == 2
-    assert export_entries(buffer._take_all(), 10_000) == 3
+    captured = []
+    for i in range(5):
+        predict(float(i))
+        captured.append(last_prediction_id())
+    assert small.dropped == 2
+    assert small.flush() == 3
     attributes = dict(telemetry.span().attributes or {})
     assert list(attributes[semconv.ML_PREDICTION_ID]) == captured[2:]

@@ -23,57 +23,20 @@ from opentelemetry import trace
 from . import semconv
 from ._config import Settings, register_flush_hook
 from ._instruments import instruments, record_finite_scores
-from ._outputs import Outputs
 
 if TYPE_CHECKING:
-    from ._recorder import Recorder
+    pass
 
 _logger = logging.getLogger("inferwatch")
 
 
-class BufferEntry:
-    """One monitored call waiting in the buffer.
+BufferEntry = tuple[Any, ...]
+"""One monitored call waiting in the buffer:
+``(recorder, segments, start_ns, end_ns, ids, outputs, error, parent_span, features)``.
 
-    A plain slotted class rather than a frozen dataclass: it is built on every buffered call,
-    and a frozen dataclass's ``__init__`` costs several times more (bench/sdk_overhead.py).
-    """
-
-    __slots__ = (
-        "recorder",
-        "segments",
-        "start_ns",
-        "end_ns",
-        "ids",
-        "outputs",
-        "error",
-        "trace_id",
-        "span_id",
-        "features",
-    )
-
-    def __init__(
-        self,
-        recorder: Recorder,
-        segments: tuple[tuple[str, str], ...],
-        start_ns: int,
-        end_ns: int,
-        ids: list[str],
-        outputs: Outputs,
-        error: str | None,
-        trace_id: int,
-        span_id: int,
-        features: dict[str, Any],
-    ) -> None:
-        self.recorder = recorder
-        self.segments = segments
-        self.start_ns = start_ns
-        self.end_ns = end_ns
-        self.ids = ids
-        self.outputs = outputs
-        self.error = error
-        self.trace_id = trace_id
-        self.span_id = span_id
-        self.features = features
+A plain tuple: one is built on every buffered call, and a tuple costs a fraction of a
+(frozen) dataclass there (bench/sdk_overhead.py).
+"""
 
 
 class PredictionBuffer:
@@ -106,7 +69,7 @@ class PredictionBuffer:
         if len(entries) == self.max_entries:
             self.dropped += 1
         entries.append(entry)
-        self._waiting += entry.outputs.count
+        self._waiting += entry[5].count
         if self._worker is None:
             self._start_worker()
         if self._waiting >= self.max_predictions:
@@ -168,7 +131,7 @@ def export_entries(entries: list[BufferEntry], max_predictions: int) -> int:
     """Group entries by model and segments and emit them as batch spans; returns predictions."""
     groups: dict[tuple[int, tuple[tuple[str, str], ...]], list[BufferEntry]] = {}
     for entry in entries:
-        groups.setdefault((id(entry.recorder), entry.segments), []).append(entry)
+        groups.setdefault((id(entry[0]), entry[1]), []).append(entry)
     exported = 0
     for group in groups.values():
         for chunk in _chunks(group, max_predictions):
@@ -181,11 +144,12 @@ def _chunks(group: list[BufferEntry], max_predictions: int) -> Iterable[list[Buf
     chunk: list[BufferEntry] = []
     size = 0
     for entry in group:
-        if chunk and size + entry.outputs.count > max_predictions:
+        count = entry[5].count
+        if chunk and size + count > max_predictions:
             yield chunk
             chunk, size = [], 0
         chunk.append(entry)
-        size += entry.outputs.count
+        size += count
     if chunk:
         yield chunk
 
@@ -202,22 +166,38 @@ def _emit_span(chunk: list[BufferEntry]) -> int:
     trace_ids: list[str] = []
     span_ids: list[str] = []
     has = {"labels": False, "scores": False, "values": False}
-    for entry in chunk:
-        outputs = entry.outputs
-        n = len(entry.ids)
-        ids.extend(entry.ids)
+    failed = traced = False
+    for _, _, start_ns, end_ns, entry_ids, outputs, error, parent, _ in chunk:
+        n = len(entry_ids)
+        ids.extend(entry_ids)
         _extend(labels, outputs.labels, n, "", has, "labels")
-        _extend(scores, outputs.scores, n, float("nan"), has, "scores")
-        _extend(values, outputs.values, n, float("nan"), has, "values")
-        starts.extend([entry.start_ns] * n)
-        durations.extend([(entry.end_ns - entry.start_ns) / 1e9] * n)
-        statuses.extend([semconv.STATUS_OK if entry.error is None else semconv.STATUS_ERROR] * n)
-        trace_ids.extend([format(entry.trace_id, "032x") if entry.trace_id else ""] * n)
-        span_ids.extend([format(entry.span_id, "016x") if entry.span_id else ""] * n)
-    recorder = chunk[0].recorder
+        _extend(scores, outputs.scores, n, _NAN, has, "scores")
+        _extend(values, outputs.values, n, _NAN, has, "values")
+        status = semconv.STATUS_OK
+        if error is not None:
+            failed, status = True, semconv.STATUS_ERROR
+        context = parent.get_span_context()
+        trace_id = span_id = ""
+        if context.is_valid:
+            traced = True
+            trace_id, span_id = format(context.trace_id, "032x"), format(context.span_id, "016x")
+        if n == 1:
+            starts.append(start_ns)
+            durations.append((end_ns - start_ns) / 1e9)
+            statuses.append(status)
+            trace_ids.append(trace_id)
+            span_ids.append(span_id)
+        else:
+            starts.extend([start_ns] * n)
+            durations.extend([(end_ns - start_ns) / 1e9] * n)
+            statuses.extend([status] * n)
+            trace_ids.extend([trace_id] * n)
+            span_ids.extend([span_id] * n)
+    first = chunk[0]
+    recorder = first[0]
     attributes: dict[str, Any] = {
         **recorder.options.static_attributes,
-        **dict(chunk[0].segments),
+        **dict(first[1]),
         semconv.ML_PREDICTION_COUNT: len(ids),
         semconv.ML_PREDICTION_ID: ids,
         semconv.ML_PREDICTION_TIMESTAMP: starts,
@@ -225,10 +205,9 @@ def _emit_span(chunk: list[BufferEntry]) -> int:
     }
     # Arrays that say nothing are left out (each item costs export work): all-``ok``
     # statuses, and request ids when no prediction ran inside a traced request.
-    failed = any(entry.error is not None for entry in chunk)
     if failed:
         attributes[semconv.ML_PREDICTION_STATUS] = statuses
-    if any(entry.trace_id for entry in chunk):
+    if traced:
         attributes[semconv.ML_PREDICTION_TRACE_ID] = trace_ids
         attributes[semconv.ML_PREDICTION_SPAN_ID] = span_ids
     if has["labels"]:
@@ -242,12 +221,15 @@ def _emit_span(chunk: list[BufferEntry]) -> int:
         recorder.options.span_name,
         context=otel_context.Context(),
         attributes=attributes,
-        start_time=min(entry.start_ns for entry in chunk),
+        start_time=min(entry[2] for entry in chunk),
     )
     if failed:
         span.set_status(trace.Status(trace.StatusCode.ERROR, "some predictions failed"))
-    span.end(end_time=max(entry.end_ns for entry in chunk))
+    span.end(end_time=max(entry[3] for entry in chunk))
     return len(ids)
+
+
+_NAN = float("nan")
 
 
 def _extend(
@@ -262,12 +244,12 @@ def _extend(
 
 def _add_feature_arrays(attributes: dict[str, Any], chunk: list[BufferEntry]) -> None:
     """Captured features become one string array per feature name, aligned with the ids."""
-    names = {name for entry in chunk for name in entry.features}
+    names = {name for entry in chunk for name in entry[8] or ()}
     for name in sorted(names):
         column: list[str] = []
         for entry in chunk:
-            value = entry.features.get(name)
-            column.extend(["" if value is None else str(value)] * len(entry.ids))
+            value = (entry[8] or {}).get(name)
+            column.extend(["" if value is None else str(value)] * len(entry[4]))
         attributes[name] = column
 
 
@@ -284,21 +266,21 @@ def _record_metrics(chunk: list[BufferEntry]) -> None:
     Exact per-prediction latency and scores are in the exported spans.
     """
     tools = instruments()
-    recorder = chunk[0].recorder
+    recorder = chunk[0][0]
     ok_count = error_count = 0
     step = max(1, len(chunk) // HISTOGRAM_SAMPLE)
-    for index, entry in enumerate(chunk):
-        attributes = recorder._ok_attributes if entry.error is None else recorder._error_attributes
+    for index, (_, _, start_ns, end_ns, _, outputs, error, _, _) in enumerate(chunk):
+        attributes = recorder._ok_attributes if error is None else recorder._error_attributes
         sampled = index % step == 0
         if sampled:
-            tools.duration.record((entry.end_ns - entry.start_ns) / 1e9, attributes)
-        if entry.error is None:
-            ok_count += entry.outputs.count
+            tools.duration.record((end_ns - start_ns) / 1e9, attributes)
+        if error is None:
+            ok_count += outputs.count
             if sampled:
-                record_finite_scores(tools.score, entry.outputs.scores or [], attributes)
+                record_finite_scores(tools.score, outputs.scores or [], attributes)
         else:
             error_count += 1
-            tools.errors.add(1, {**attributes, semconv.METRIC_ATTR_ERROR_TYPE: entry.error})
+            tools.errors.add(1, {**attributes, semconv.METRIC_ATTR_ERROR_TYPE: error})
     if ok_count:
         tools.predictions.add(ok_count, recorder._ok_attributes)
     if error_count:

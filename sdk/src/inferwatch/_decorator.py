@@ -97,10 +97,11 @@ def _wrapper_for(fn: Callable[..., Any], recorder: Recorder) -> Callable[..., An
 
 
 def _begin(recorder: Recorder, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
-    if not current_settings().enabled:
+    settings = current_settings()
+    if not settings.enabled:
         return None
     try:
-        return recorder.begin(args, kwargs)
+        return recorder.begin(args, kwargs, settings)
     except Exception as exc:  # noqa: BLE001 - telemetry never breaks the host
         recorder.report_failure(exc)
         return None
@@ -108,6 +109,11 @@ def _begin(recorder: Recorder, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
 
 def _sync_wrapper(fn: Callable[..., Any], recorder: Recorder) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        settings = current_settings()
+        if not settings.enabled:
+            return fn(*args, **kwargs)
+        if recorder.is_buffered(settings):
+            return recorder.call_buffered(fn, args, kwargs, settings)
         call = _begin(recorder, args, kwargs)
         if call is None:
             return fn(*args, **kwargs)

@@ -341,3 +341,18 @@ def test_metric_events_count_predictions_durations_and_scores(
     scores = telemetry.metric_points(semconv.METRIC_SCORE)
     assert sum(p.count for p in scores) == 5
     assert sum(p.sum for p in scores) == pytest.approx(1.0)
+
+
+def test_a_large_batch_records_an_even_sample_of_its_scores(
+    model: str, telemetry: Telemetry
+) -> None:
+    @monitor(model=model, task="binary_classification")
+    def predict(n: int) -> list[float]:
+        return [i / n for i in range(n)]
+
+    predict(1000)
+    counted = telemetry.metric_points(semconv.METRIC_PREDICTIONS)
+    assert sum(p.value for p in counted) == 1000
+    scores = telemetry.metric_points(semconv.METRIC_SCORE)
+    assert 0 < sum(p.count for p in scores) <= 50
+    assert sum(p.sum for p in scores) / sum(p.count for p in scores) == pytest.approx(0.5, abs=0.02)

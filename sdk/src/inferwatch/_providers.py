@@ -40,9 +40,6 @@ def build_exporter(signal: str, export: SignalExport) -> Any:
     URL, and would otherwise read the environment again by their own rules.
     """
     package = "grpc" if export.protocol == GRPC else "http"
-    module = importlib.import_module(
-        f"opentelemetry.exporter.otlp.proto.{package}.{_EXPORTER_MODULES[signal]}"
-    )
     arguments: dict[str, Any] = {
         "endpoint": export.endpoint,
         "headers": dict(export.headers),
@@ -50,6 +47,14 @@ def build_exporter(signal: str, export: SignalExport) -> Any:
     }
     if export.protocol == GRPC:
         arguments["insecure"] = export.insecure
+    if signal == "traces":
+        from ._span_exporters import grpc_span_exporter, http_span_exporter
+
+        factory = grpc_span_exporter if package == "grpc" else http_span_exporter
+        return factory(**arguments)
+    module = importlib.import_module(
+        f"opentelemetry.exporter.otlp.proto.{package}.{_EXPORTER_MODULES[signal]}"
+    )
     return getattr(module, _EXPORTER_CLASSES[signal])(**arguments)
 
 

@@ -356,3 +356,13 @@ def test_a_large_batch_records_an_even_sample_of_its_scores(
     scores = telemetry.metric_points(semconv.METRIC_SCORE)
     assert 0 < sum(p.count for p in scores) <= 50
     assert sum(p.sum for p in scores) / sum(p.count for p in scores) == pytest.approx(0.5, abs=0.02)
+
+
+def test_a_failed_call_keeps_its_segments(model: str, telemetry: Telemetry) -> None:
+    @monitor(model=model, segments={"region": "eu"})
+    def predict() -> int:
+        raise RuntimeError("down")
+
+    with pytest.raises(RuntimeError):
+        predict()
+    assert telemetry.span().attributes["ml.segment.region"] == "eu"

@@ -18,6 +18,8 @@ from dataclasses import fields
 from typing import Any
 
 from .config import CollectorSettings, ConfigError, flag_name, load_settings
+from .store.errors import InvalidDsnError, StoreError
+from .wal.errors import WalError
 
 _HELP = {
     "dsn": "ClickHouse DSN: chdb:///path (embedded) or http(s)://user:pass@host:8123/db "
@@ -87,8 +89,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"inferwatch: {exc}", file=sys.stderr)
         return 2
     _configure_logging(settings.log_level)
-    if args.command == "migrate":
-        return _migrate(settings)
+    try:
+        if args.command == "migrate":
+            return _migrate(settings)
+        return _serve(settings)
+    except InvalidDsnError as exc:  # a bad setting, found when the store is opened
+        print(f"inferwatch: --dsn: {exc}", file=sys.stderr)
+        return 2
+    except (StoreError, WalError, OSError) as exc:  # store unreachable, log locked, port taken
+        print(f"inferwatch: cannot start: {exc}", file=sys.stderr)
+        return 1
+
+
+def _serve(settings: CollectorSettings) -> int:
     from .service import CollectorService
 
     return CollectorService(settings).run_until_signalled()

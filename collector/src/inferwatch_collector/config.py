@@ -9,6 +9,7 @@ components as this one object — nothing else reads ``os.environ``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .store.retention import MAX_TTL_DAYS
 
 ENV_PREFIX = "INFERWATCH_"
 
@@ -121,6 +124,8 @@ def read_config_section(path: str | os.PathLike[str], section: str) -> dict[str,
 
 
 def _section_values(path: Any, section: str, node: yaml.Node) -> dict[str, _Sourced]:
+    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+        return {}  # a section whose settings are all commented out
     if not isinstance(node, yaml.MappingNode):
         raise ConfigError(f"{path}:{node.start_mark.line + 1}: '{section}' must be a mapping")
     values = {}
@@ -128,7 +133,8 @@ def _section_values(path: Any, section: str, node: yaml.Node) -> dict[str, _Sour
         where = f"{path}:{key_node.start_mark.line + 1}: {section}.{key_node.value}"
         if key_node.value not in SETTING_NAMES:
             raise ConfigError(f"{where}: unknown setting")
-        values[key_node.value] = _Sourced(yaml.safe_load(yaml.serialize(value_node)), where)
+        value = yaml.SafeLoader("").construct_object(value_node, deep=True)
+        values[key_node.value] = _Sourced(value, where)
     return values
 
 
@@ -144,6 +150,8 @@ def _build(values: Mapping[str, Any]) -> CollectorSettings:
 
 def _convert(sourced: _Sourced, type_name: Any) -> Any:
     raw = sourced.value
+    if raw is None:  # "port:" with nothing after it in the file
+        raise ConfigError(f"{sourced.source}: expected {type_name}, got no value")
     try:
         if type_name == "bool":
             return _to_bool(raw)
@@ -175,6 +183,7 @@ def _to_bool(raw: Any) -> bool:
 
 _POSITIVE = ("max_body_bytes", "batch_max_records", "batch_max_bytes", "queue_max_bytes")
 _PORTS = ("otlp_grpc_port", "otlp_http_port")
+_DURATIONS = ("batch_interval", "retry_initial", "retry_max")
 
 
 def _validate(settings: CollectorSettings, values: Mapping[str, Any]) -> None:
@@ -188,10 +197,13 @@ def _validate(settings: CollectorSettings, values: Mapping[str, Any]) -> None:
     for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             fail(name, "must be positive")
-    if settings.retention_days < 0:
-        fail("retention_days", "must be 0 (keep forever) or more")
-    if settings.batch_interval <= 0:
-        fail("batch_interval", "must be positive")
+    if not 1 <= settings.retention_days <= MAX_TTL_DAYS:  # what the store's TTL accepts
+        fail("retention_days", f"expected 1 to {MAX_TTL_DAYS} days")
+    for name in _DURATIONS:
+        if not 0 < getattr(settings, name) < math.inf:  # NaN fails too
+            fail(name, "expected a positive number of seconds")
+    if settings.retry_max < settings.retry_initial:
+        fail("retry_max", f"must be at least retry_initial ({settings.retry_initial})")
     if settings.dsn and not settings.dsn.startswith(("chdb://", "http://", "https://")):
         fail("dsn", "expected chdb:///path, http://… or https://…")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

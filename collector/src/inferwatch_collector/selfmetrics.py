@@ -5,6 +5,9 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+SIGNALS = ("traces", "metrics", "logs")
+"""The values of the ``signal`` label (the OTLP signals)."""
+
 
 class SelfMetrics:
     """Counters and gauges of one collector process, in their own registry.
@@ -70,6 +73,12 @@ class SelfMetrics:
             "Logged requests that could not be converted",
             registry=registry,
         )
+
+        for signal in SIGNALS:
+            # Every signal's series exists from the start, at 0, so that rates and alerts on
+            # them work before the first item of that signal arrives.
+            for counter in (self.received, self.accepted, self.rejected, self.throttled):
+                counter.labels(signal=signal)
 
     def render(self) -> tuple[str, bytes]:
         """``(content type, body)`` of the Prometheus text exposition."""

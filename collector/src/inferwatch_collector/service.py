@@ -33,19 +33,28 @@ class CollectorService:
     >>> service.stop()       # doctest: +SKIP
     """
 
-    def __init__(self, settings: CollectorSettings) -> None:
+    def __init__(self, settings: CollectorSettings, client: Any = None) -> None:
+        """A service not started yet.
+
+        Args:
+            settings: the resolved settings (``load_settings``).
+            client: an open store client to use instead of opening ``settings.store_dsn``
+                (a test wraps one to inject store faults); ``stop()`` closes it either way.
+        """
         self.settings = settings
         self.metrics = SelfMetrics()
         self.health = StoreHealth()
-        self.client: Any = None
+        self.client: Any = client
         self.wal: WriteAheadLog | None = None
         self.writer: StoreWriter | None = None
         self.http: HttpReceiver | None = None
         self.grpc: GrpcReceiver | None = None
+        self._stopped: bool | None = None  # stop()'s answer, once stopped
 
     def start(self) -> None:
         settings = self.settings
-        self.client = open_client(settings.store_dsn)
+        if self.client is None:
+            self.client = open_client(settings.store_dsn)
         applied = run_migrations(self.client, ttl_days=settings.retention_days)
         _logger.info(
             "store %s ready (%d migrations applied now)",
@@ -95,7 +104,12 @@ class CollectorService:
         )
 
     def stop(self, drain_timeout: float = 30.0) -> bool:
-        """Stop receiving, store what was acknowledged, close; True if nothing was left."""
+        """Stop receiving, store what was acknowledged, close; True if nothing was left.
+
+        Calling it again does nothing more and returns the first answer.
+        """
+        if self._stopped is not None:
+            return self._stopped
         for receiver in (self.grpc, self.http):
             if receiver is not None:
                 receiver.stop()
@@ -107,6 +121,7 @@ class CollectorService:
         if self.client is not None:
             self.client.close()
         _logger.info("stopped (%s)", "all stored" if drained else "backlog kept in the log")
+        self._stopped = drained
         return drained
 
     def run_until_signalled(self) -> int:
@@ -115,16 +130,9 @@ class CollectorService:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         self.start()
-        print(
-            json.dumps(
-                {
-                    "event": "ready",
-                    "otlp_grpc_port": self.grpc.port,
-                    "otlp_http_port": self.http.port,
-                }  # type: ignore[union-attr]
-            ),
-            flush=True,
-        )
+        assert self.grpc is not None and self.http is not None
+        ports = {"otlp_grpc_port": self.grpc.port, "otlp_http_port": self.http.port}
+        print(json.dumps({"event": "ready", **ports}), flush=True)
         stop.wait()
         return 0 if self.stop() else 1
 

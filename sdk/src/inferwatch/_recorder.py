@@ -274,7 +274,9 @@ class SpanCall:
             self.span.record_exception(exc)
             self.span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
             ids = [new_prediction_id()]
-            self.span.set_attributes(prediction_attributes(ids, _NO_OUTPUT))
+            attributes = prediction_attributes(ids, _NO_OUTPUT)
+            attributes.update(recorder.segment_attributes(self.args, self.kwargs))
+            self.span.set_attributes(attributes)
             set_last_prediction_id(ids[0])
             tools = instruments()
             error_attributes = {

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 
 from clickhouse_connect.driver import Client
 
-MAX_TTL_DAYS = 36_500
+MAX_TTL_DAYS = 10_000
+"""About 27 years: the TTL adds days to a ``DateTime``, which ends in 2106; a longer
+retention would wrap around and expire every row as it is written."""
 
 SELECT_TABLE_ENGINES = """
 SELECT name, engine_full
@@ -36,7 +38,7 @@ MODIFY_TTL = (
 
 
 def check_ttl_days(ttl_days: int) -> None:
-    """Refuse a retention that is not a whole number of days in 1‥36500 (0 would drop all)."""
+    """Refuse a retention that is not a whole number of days in 1‥MAX_TTL_DAYS."""
     if isinstance(ttl_days, bool) or not isinstance(ttl_days, int):
         raise ValueError(f"retention ttl_days must be a whole number of days, not {ttl_days!r}")
     if not 1 <= ttl_days <= MAX_TTL_DAYS:

@@ -41,7 +41,7 @@ class RecordingIngestor:
         self.requests: list[tuple[Signal, Message]] = []
         self._lock = threading.Lock()
 
-    def ingest(self, signal: Signal, request: Message) -> IngestResult:
+    def ingest(self, signal: Signal, request: Message, raw: bytes | None = None) -> IngestResult:
         with self._lock:
             self.requests.append((signal, request))
         return self.result
@@ -51,12 +51,12 @@ class ThrottlingIngestor:
     def __init__(self, unavailable: bool = False) -> None:
         self.unavailable = unavailable
 
-    def ingest(self, signal: Signal, request: Message) -> IngestResult:
+    def ingest(self, signal: Signal, request: Message, raw: bytes | None = None) -> IngestResult:
         raise Backpressure("store unreachable", retry_after=2.5, unavailable=self.unavailable)
 
 
 class BrokenIngestor:
-    def ingest(self, signal: Signal, request: Message) -> IngestResult:
+    def ingest(self, signal: Signal, request: Message, raw: bytes | None = None) -> IngestResult:
         raise RuntimeError("disk on fire")
 
 

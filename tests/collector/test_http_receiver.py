@@ -49,7 +49,7 @@ class RecordingIngestor:
         self.requests: list[tuple[Signal, Message]] = []
         self._lock = threading.Lock()
 
-    def ingest(self, signal: Signal, request: Message) -> IngestResult:
+    def ingest(self, signal: Signal, request: Message, raw: bytes | None = None) -> IngestResult:
         with self._lock:
             self.requests.append((signal, request))
         return self.result
@@ -69,12 +69,12 @@ class ThrottlingIngestor:
     def __init__(self, unavailable: bool = False) -> None:
         self.unavailable = unavailable
 
-    def ingest(self, signal: Signal, request: Message) -> IngestResult:
+    def ingest(self, signal: Signal, request: Message, raw: bytes | None = None) -> IngestResult:
         raise Backpressure("write-ahead log is full", retry_after=2.5, unavailable=self.unavailable)
 
 
 class BrokenIngestor:
-    def ingest(self, signal: Signal, request: Message) -> IngestResult:
+    def ingest(self, signal: Signal, request: Message, raw: bytes | None = None) -> IngestResult:
         raise RuntimeError("disk on fire")
 
 
@@ -478,7 +478,7 @@ class BlockingIngestor(RecordingIngestor):
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    def ingest(self, signal: Signal, request: Message) -> IngestResult:
+    def ingest(self, signal: Signal, request: Message, raw: bytes | None = None) -> IngestResult:
         self.entered.set()
         assert self.release.wait(10)
         return super().ingest(signal, request)

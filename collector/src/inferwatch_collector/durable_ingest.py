@@ -54,7 +54,7 @@ class DurableIngestor:
         self._metrics = metrics
         self._health = health
 
-    def ingest(self, signal: Signal, request: Message) -> IngestResult:
+    def ingest(self, signal: Signal, request: Message, raw: bytes | None = None) -> IngestResult:
         name = signal.value
         received = count_items(signal, request)
         kept, rejected, message = _VALIDATORS[signal](request)
@@ -62,7 +62,8 @@ class DurableIngestor:
         if rejected:
             self._metrics.rejected.labels(signal=name).inc(rejected)
         if received > rejected:
-            self._append(signal, kept.SerializeToString())
+            whole = kept is request and raw is not None
+            self._append(signal, raw if whole else kept.SerializeToString())  # type: ignore[arg-type]
             self._metrics.accepted.labels(signal=name).inc(received - rejected)
         return IngestResult(rejected=rejected, message=message)
 

@@ -113,7 +113,8 @@ class _ExportRoute:
         try:
             payload = inflate(request.body, headers.get("content-encoding"), self._max_body_bytes)
             message = decode_request(self._signal, encoding, payload)
-            result = self._ingestor.ingest(self._signal, message)
+            raw = payload if encoding is Encoding.PROTOBUF else None
+            result = self._ingestor.ingest(self._signal, message, raw)
         except BodyError as error:
             return error_answer(headers, error.status, str(error))
         except DecodeError as error:

@@ -4,7 +4,9 @@ A receiver decodes a request, hands it to an `Ingestor` and answers the client f
 result. The pipeline (validation, write-ahead log, ClickHouse) implements `Ingestor`::
 
     class PrintingIngestor:
-        def ingest(self, signal: Signal, request: Message) -> IngestResult:
+        def ingest(
+            self, signal: Signal, request: Message, raw: bytes | None = None
+        ) -> IngestResult:
             print(signal.value, request.ByteSize())
             return IngestResult()
 
@@ -63,13 +65,15 @@ class Backpressure(Exception):  # noqa: N818 - the name states the condition, as
 class Ingestor(Protocol):
     """Takes decoded OTLP requests; implemented by the ingest pipeline."""
 
-    def ingest(self, signal: Signal, request: Message) -> IngestResult:
+    def ingest(self, signal: Signal, request: Message, raw: bytes | None = None) -> IngestResult:
         """Accept one request.
 
         Args:
             signal: which service the request came to.
             request: an `ExportTraceServiceRequest`, `ExportMetricsServiceRequest` or
                 `ExportLogsServiceRequest` of `opentelemetry.proto.collector.*.v1`.
+            raw: the request's protobuf bytes when the receiver has them (OTLP/HTTP
+                protobuf), so that a request kept whole need not be serialized again.
 
         Returns:
             How many items were rejected and why. It returns only once the accepted items

@@ -217,7 +217,7 @@ def prediction_rows(model: str, count_: int, start_ns: int = NOW_NS) -> TableCol
 
 
 def test_default_dsn_is_a_chdb_folder_inside_the_data_dir(tmp_path: Path) -> None:
-    assert default_dsn(tmp_path / "data") == f"chdb://{tmp_path}/data/clickhouse"
+    assert default_dsn(tmp_path / "data") == f"chdb://{tmp_path}/data/store"
 
 
 def test_open_client_creates_the_embedded_folder(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from .store.client import default_dsn
 from .store.retention import MAX_TTL_DAYS
 
 ENV_PREFIX = "INFERWATCH_"
@@ -56,7 +57,7 @@ class CollectorSettings:
     def store_dsn(self) -> str:
         if self.dsn:
             return self.dsn
-        return f"chdb://{(Path(self.data_dir) / 'store').resolve()}"
+        return default_dsn(Path(self.data_dir).resolve())
 
 
 SETTING_NAMES = tuple(field.name for field in fields(CollectorSettings))

@@ -1,7 +1,7 @@
 """ClickHouse storage: open the store a DSN names, migrate its schema, insert flushes.
 
 >>> from inferwatch_collector.store import open_client, run_migrations, insert_tables
->>> client = open_client("chdb:///var/lib/inferwatch/clickhouse")
+>>> client = open_client("chdb:///var/lib/inferwatch/store")
 >>> run_migrations(client, ttl_days=30)
 >>> insert_tables(client, tables, dedup_token="wal-000042-000051")
 

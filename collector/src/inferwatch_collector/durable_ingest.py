@@ -49,8 +49,11 @@ def count_items(signal: Signal, request: Any) -> int:
 class DurableIngestor:
     """Validates, logs durably, counts; raises ``Backpressure`` when the log is full."""
 
-    def __init__(self, wal: WriteAheadLog, metrics: SelfMetrics, health: StoreHealth) -> None:
+    def __init__(
+        self, wal: WriteAheadLog, metrics: SelfMetrics, health: StoreHealth, max_bytes: int
+    ) -> None:
         self._wal = wal
+        self._max_bytes = max_bytes
         self._metrics = metrics
         self._health = health
 
@@ -67,15 +70,23 @@ class DurableIngestor:
             self._metrics.accepted.labels(signal=name).inc(received - rejected)
         return IngestResult(rejected=rejected, message=message)
 
+    def check_room(self, signal: Signal, nbytes: int) -> None:
+        """Raise ``Backpressure`` now if a request of ``nbytes`` would not fit in the log."""
+        if self._wal.pending_bytes + nbytes > self._max_bytes:
+            self._refuse(signal)
+
+    def _refuse(self, signal: Signal) -> None:
+        self._metrics.throttled.labels(signal=signal.value).inc()
+        down = not self._health.ok
+        reason = "the store is unreachable" if down else "the store is behind"
+        raise Backpressure(
+            f"write-ahead log full ({reason}); retry later",
+            retry_after=5.0 if down else 1.0,
+            unavailable=down,
+        )
+
     def _append(self, signal: Signal, payload: bytes) -> None:
         try:
             self._wal.append(KIND_OF_SIGNAL[signal], payload)
-        except WalFull as exc:
-            self._metrics.throttled.labels(signal=signal.value).inc()
-            down = not self._health.ok
-            reason = "the store is unreachable" if down else "the store is behind"
-            raise Backpressure(
-                f"write-ahead log full ({reason}); retry later",
-                retry_after=5.0 if down else 1.0,
-                unavailable=down,
-            ) from exc
+        except WalFull:
+            self._refuse(signal)

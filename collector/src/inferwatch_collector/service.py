@@ -84,7 +84,7 @@ class CollectorService:
     def _start_receivers(self) -> None:
         settings = self.settings
         assert self.wal is not None
-        ingestor = DurableIngestor(self.wal, self.metrics, self.health)
+        ingestor = DurableIngestor(self.wal, self.metrics, self.health, settings.queue_max_bytes)
         self.http = HttpReceiver(
             ingestor, settings.host, settings.otlp_http_port, settings.max_body_bytes
         )

@@ -53,7 +53,7 @@ class StoreHealth:
 @dataclass(frozen=True)
 class WriterSettings:
     batch_max_records: int = 1000
-    batch_max_bytes: int = 64 * 1024 * 1024
+    batch_max_bytes: int = 16 * 1024 * 1024
     batch_interval: float = 0.2
     retry_initial: float = 0.5
     retry_max: float = 30.0

@@ -112,6 +112,9 @@ class _ExportRoute:
         headers = request.headers
         try:
             payload = inflate(request.body, headers.get("content-encoding"), self._max_body_bytes)
+            check_room = getattr(self._ingestor, "check_room", None)
+            if check_room is not None:
+                check_room(self._signal, len(payload))  # refuse before paying for decoding
             message = decode_request(self._signal, encoding, payload)
             raw = payload if encoding is Encoding.PROTOBUF else None
             result = self._ingestor.ingest(self._signal, message, raw)

@@ -75,6 +75,10 @@ class Ingestor(Protocol):
             raw: the request's protobuf bytes when the receiver has them (OTLP/HTTP
                 protobuf), so that a request kept whole need not be serialized again.
 
+        An ingestor may also offer ``check_room(signal, nbytes)``, raising ``Backpressure``
+        when a request of that size cannot be taken now; receivers call it before decoding,
+        so that refusing under overload stays cheap.
+
         Returns:
             How many items were rejected and why. It returns only once the accepted items
             are durable, so the receiver may acknowledge them.

@@ -253,7 +253,7 @@ def _add_feature_arrays(attributes: dict[str, Any], chunk: list[BufferEntry]) ->
         attributes[name] = column
 
 
-HISTOGRAM_SAMPLE = 50
+HISTOGRAM_SAMPLE = 10
 """Most calls per exported chunk whose duration and scores go into the histograms."""
 
 

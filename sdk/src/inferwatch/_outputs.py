@@ -40,7 +40,9 @@ class OutputError(ValueError):
     """A model output the SDK cannot understand; the message names the problem and the fix."""
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built on every monitored call, and a frozen dataclass's __init__
+# costs several times more (bench/sdk_overhead.py). Treat instances as immutable.
+@dataclass(slots=True)
 class Outputs:
     """The predictions of one call as parallel lists; a field is None when no prediction has it.
 

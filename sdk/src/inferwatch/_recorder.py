@@ -105,16 +105,26 @@ class Recorder:
         end_ns = time_ns()
         try:
             outputs = _NO_OUTPUT
+            options = self.options
             try:
                 if error is None:
-                    outputs = self.interpret(result, settings, items)
+                    if options.output is None and not items:  # the common case, inlined
+                        threshold = options.threshold
+                        outputs = interpret_output(
+                            result,
+                            task=options.task,
+                            classes=options.classes,
+                            threshold=settings.threshold if threshold is None else threshold,
+                            batch=options.batch,
+                        )
+                    else:
+                        outputs = self.interpret(result, settings, items)
             finally:
-                if self.options.id is None and outputs.count == 1:
+                if options.id is None and outputs.count == 1:
                     ids = [new_prediction_id()]
                 else:
                     ids = self.prediction_ids(args, kwargs, outputs)
                 set_last_prediction_id(ids if outputs.batch else ids[0])
-            options = self.options
             segments = () if options.segments is None else self._segments_key(args, kwargs)
             features = (
                 self.feature_attributes(args, kwargs, settings)

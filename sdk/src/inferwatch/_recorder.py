@@ -53,6 +53,12 @@ class Recorder:
         self._ok_attributes = {**options.metric_attributes, **_STATUS_OK}
         self._error_attributes = {**options.metric_attributes, **_STATUS_ERROR}
         self._failure_logged = False
+        self._plain = (
+            options.output is None
+            and options.id is None
+            and options.segments is None
+            and not options.capture_features
+        )
 
     def begin(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], settings: Settings | None = None
@@ -87,7 +93,27 @@ class Recorder:
         except BaseException as exc:
             self.buffer_call(args, kwargs, settings, parent, start, None, False, exc)
             raise
-        self.buffer_call(args, kwargs, settings, parent, start, result, False, None)
+        if not self._plain:
+            self.buffer_call(args, kwargs, settings, parent, start, result, False, None)
+            return result
+        # No output=, id=, segments= or feature capture: buffer_call's steps, inlined.
+        try:
+            options = self.options
+            threshold = options.threshold
+            outputs = interpret_output(
+                result,
+                task=options.task,
+                classes=options.classes,
+                threshold=settings.threshold if threshold is None else threshold,
+                batch=options.batch,
+            )
+            count = outputs.count
+            ids = [new_prediction_id()] if count == 1 else new_prediction_ids(count)
+            set_last_prediction_id(ids if outputs.batch else ids[0])
+            entry = (self, (), start, time_ns(), ids, outputs, None, parent, None)
+            (buffer_module._buffer or prediction_buffer(settings)).add(entry)
+        except Exception as internal:  # noqa: BLE001 - never raise into the user's code
+            self.report_failure(internal)
         return result
 
     def buffer_call(

@@ -11,6 +11,7 @@ exponential backoff and the log grows; receivers answer 429/503 once the log is 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -104,7 +105,16 @@ class StoreWriter:
         self._identity = identity
         self._stopping = threading.Event()
         self._drain_deadline = float("inf")
+        # Two stages, so that converting batch n+1 overlaps inserting batch n (chDB releases
+        # the GIL for part of an insert; bench/ingest.py): the converter reads and converts,
+        # the inserter claims, inserts and completes, one converted batch between them.
+        self._converted: queue.Queue[tuple[list[WalRecord], dict[str, TableColumns] | None]]
+        self._converted = queue.Queue(maxsize=1)
+        self._claimed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inferwatch-writer", daemon=True)
+        self._converter = threading.Thread(
+            target=self._convert_loop, name="inferwatch-converter", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -114,6 +124,8 @@ class StoreWriter:
         self._drain_deadline = time.monotonic() + drain_timeout
         self._stopping.set()
         self._thread.join(drain_timeout + 5.0)
+        if self._converter.is_alive():
+            self._converter.join(5.0)
         return self._wal.pending_records == 0
 
     def _run(self) -> None:
@@ -121,9 +133,13 @@ class StoreWriter:
             claim = self._wal.pending_claim()
             if claim is not None:
                 _logger.info("replaying batch %d-%d left unfinished by a crash", *claim)
-                self._flush(self._wal.read_range(*claim))
+                batch = self._wal.read_range(*claim)
+                if not self._store(batch, self._convert(batch)):
+                    return
+            self._converter.start()
             while not self._finished():
-                self._step()
+                self._update_gauges()
+                self._insert_next()
         except Exception:  # pragma: no cover - a bug; keep it loud
             _logger.exception("the writer stopped on an unexpected error")
 
@@ -132,16 +148,30 @@ class StoreWriter:
             return False
         return self._wal.pending_records == 0 or time.monotonic() > self._drain_deadline
 
-    def _step(self) -> None:
+    # --- stage 1: read and convert --------------------------------------------------------
+
+    def _convert_loop(self) -> None:
+        handed = 0  # the last sequence number handed to the inserter
+        try:
+            while not self._finished():
+                batch = self._next_batch(handed)
+                if batch:
+                    self._hand_over(batch, self._convert(batch))
+                    handed = batch[-1].seq
+        except Exception:  # pragma: no cover - a bug; keep it loud
+            _logger.exception("the converter stopped on an unexpected error")
+
+    def _next_batch(self, handed: int) -> list[WalRecord]:
         wal = self._wal
-        self._update_gauges()
         if not wal.wait_for_records(timeout=0.5):
-            return
+            return []
         self._let_batch_grow()
         batch = wal.read_batch(self._settings.batch_max_records, self._settings.batch_max_bytes)
-        if batch:
-            wal.claim(batch[0].seq, batch[-1].seq)
-            self._flush(batch)
+        if batch and batch[0].seq <= handed:  # handed over, not yet claimed by the inserter
+            self._claimed.wait(0.05)
+            self._claimed.clear()
+            return []
+        return batch
 
     def _let_batch_grow(self) -> None:
         # Batching decides insert speed: wait up to batch_interval for a fuller batch.
@@ -153,17 +183,43 @@ class StoreWriter:
         ):
             time.sleep(0.01)
 
-    def _flush(self, batch: list[WalRecord]) -> None:
-        first, last = batch[0].seq, batch[-1].seq
+    def _convert(self, batch: list[WalRecord]) -> dict[str, TableColumns] | None:
         try:
-            tables = records_to_tables(batch)
+            return records_to_tables(batch)
         except Exception:
-            _logger.exception("batch %d-%d cannot be converted; it is skipped", first, last)
-            self._metrics.dead_letters.inc(len(batch))
-            self._wal.complete(last)
+            _logger.exception(
+                "batch %d-%d cannot be converted; it is skipped", batch[0].seq, batch[-1].seq
+            )
+            return None
+
+    def _hand_over(self, batch: list[WalRecord], tables: dict[str, TableColumns] | None) -> None:
+        while not self._finished():
+            try:
+                self._converted.put((batch, tables), timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    # --- stage 2: claim, insert, complete -------------------------------------------------
+
+    def _insert_next(self) -> None:
+        try:
+            batch, tables = self._converted.get(timeout=0.5)
+        except queue.Empty:
             return
-        if self._insert_with_retry(tables, f"{self._identity}-{first}-{last}"):
-            self._wal.complete(last)
+        self._wal.claim(batch[0].seq, batch[-1].seq)
+        self._claimed.set()
+        self._store(batch, tables)
+
+    def _store(self, batch: list[WalRecord], tables: dict[str, TableColumns] | None) -> bool:
+        """Insert a claimed batch and complete it; False if stopped before it was stored."""
+        first, last = batch[0].seq, batch[-1].seq
+        if tables is None:
+            self._metrics.dead_letters.inc(len(batch))
+        elif not self._insert_with_retry(tables, f"{self._identity}-{first}-{last}"):
+            return False
+        self._wal.complete(last)
+        return True
 
     def _insert_with_retry(self, tables: dict[str, TableColumns], token: str) -> bool:
         delay = self._settings.retry_initial

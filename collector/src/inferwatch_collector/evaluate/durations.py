@@ -1,0 +1,26 @@
+"""Durations as the config file writes them: ``30s``, ``5m``, ``1h``, ``7d``, ``1w``."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_DURATION = re.compile(r"\s*(\d+)\s*([smhdw])\s*")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """The ``timedelta`` of ``text``; ``ValueError`` naming the text if it is not one.
+
+    >>> parse_duration("5m")
+    datetime.timedelta(seconds=300)
+    >>> parse_duration("1d") == timedelta(days=1)
+    True
+    """
+    match = _DURATION.fullmatch(str(text))
+    if match is None or int(match[1]) == 0:
+        raise ValueError(
+            f"{text!r} is not a duration: expected a positive whole number and a unit "
+            "s, m, h, d or w (e.g. 5m, 1h, 7d)"
+        )
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})

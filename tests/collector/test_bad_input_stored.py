@@ -23,7 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
-from serve_process import read_queries, serving
+from service_process import read_queries, serving
 
 EXAMPLES = Path("/work/shared/otlp-examples")
 SEMANTIC_CONVENTIONS = Path(__file__).parents[2] / "docs" / "semantic-conventions.md"
@@ -244,7 +244,7 @@ def exchange(
     """``(answers by name, rows by query)``: everything is sent, then the service stops."""
     data_dir = tmp_path_factory.mktemp("bad-input") / "data"
     answers: dict[str, tuple[int, bytes]] = {}
-    with serving(data_dir, ["--retention-days", "3650"]) as collector:
+    with serving(data_dir, "--retention-days", "3650") as collector:
         port = collector.http_port
         answers["mixed json"] = post(port, "/v1/traces", mixed_json("json"), JSON)
         answers["mixed protobuf"] = post(port, "/v1/traces", mixed_protobuf("proto"), PROTOBUF)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from collector_process import INFERWATCH
+from service_process import INFERWATCH, clean_environ
 
 from inferwatch_collector.config import (
     SETTING_NAMES,
@@ -22,7 +22,7 @@ from inferwatch_collector.config import (
 
 
 @pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_machine_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No INFERWATCH_* variable of the machine leaks into a test."""
     for name in [name for name in os.environ if name.startswith("INFERWATCH_")]:
         monkeypatch.delenv(name)
@@ -173,10 +173,9 @@ def test_a_missing_file_is_an_error_naming_config(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("INFERWATCH_")}
     return subprocess.run(
         [str(INFERWATCH), *args],
-        env={**environ, **(env or {})},
+        env={**clean_environ(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,

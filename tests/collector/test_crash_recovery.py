@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from clickhouse_connect.driver import Client
-from collector_process import (
+from service_process import (
     ServeProcess,
     open_store,
     post_traces,
@@ -105,7 +105,7 @@ def test_kill_9_mid_stream_loses_no_acknowledged_prediction_and_stores_none_twic
         sender.join()
     assert server.process.returncode == -9
 
-    assert ServeProcess.start(data_dir).terminate() == 0
+    assert ServeProcess.start(data_dir).stop() == 0
 
     with open_store(data_dir) as client:
         stored = stored_prediction_ids(client)

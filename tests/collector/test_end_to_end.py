@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from serve_process import read_queries, serving
+from service_process import read_queries, serving
 
 import inferwatch
 from inferwatch import last_prediction_id, monitor, record_label

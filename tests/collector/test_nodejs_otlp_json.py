@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serve_process import read_queries, serving
+from service_process import read_queries, serving
 
 NODE_DIR = Path(__file__).with_name("nodejs")
 INSTALL_TIMEOUT = 600

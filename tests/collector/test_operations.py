@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from collector_process import (
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from service_process import (
     ServeProcess,
     get,
     metric_value,
@@ -19,8 +21,6 @@ from collector_process import (
     prediction_request,
     stored_prediction_ids,
 )
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from inferwatch import semconv
 from inferwatch_collector.config import CollectorSettings
@@ -156,7 +156,7 @@ def test_sigterm_stores_the_acknowledged_backlog_and_exits_0(tmp_path: Path) -> 
     metrics = get(server.http_port, "/metrics")[1]
     assert metric_value(metrics, "inferwatch_wal_pending_records") == 5  # not stored yet
 
-    assert server.terminate() == 0
+    assert server.stop() == 0
 
     with open_store(tmp_path / "data") as client:
         stored = stored_prediction_ids(client)

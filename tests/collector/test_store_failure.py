@@ -12,7 +12,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from collector_process import (
+from faults import FaultyClient
+from google.rpc import error_details_pb2, status_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+from service_process import (
     get,
     metric_value,
     open_store,
@@ -20,9 +23,6 @@ from collector_process import (
     prediction_request,
     stored_prediction_ids,
 )
-from faults import FaultyClient
-from google.rpc import error_details_pb2, status_pb2
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
 from inferwatch_collector.config import CollectorSettings
 from inferwatch_collector.service import CollectorService

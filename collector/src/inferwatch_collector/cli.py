@@ -1,4 +1,4 @@
-"""The ``inferwatch`` command: ``serve``, ``collector`` and ``migrate``.
+"""The ``inferwatch`` command: ``serve``, ``collector``, ``migrate``, ``evaluate``, ``thresholds``.
 
 Every setting of ``CollectorSettings`` is a flag (``--otlp-http-port``), an environment
 variable (``INFERWATCH_OTLP_HTTP_PORT``) and a key of the config file's ``collector:``
@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
+from .cli_evaluate import add_evaluate_arguments, add_thresholds_arguments, evaluate, suggest
 from .config import CollectorSettings, ConfigError, flag_name, load_settings
+from .monitoring_config import MonitoringConfig, load_monitoring_config
 from .store.errors import InvalidDsnError, StoreError
 from .wal.errors import WalError
 
@@ -69,6 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=summary, description=summary)
         _add_setting_flags(command)
+    for name, summary, add_arguments in (
+        (
+            "evaluate",
+            "compute quality metrics per window, then the alert rules",
+            add_evaluate_arguments,
+        ),
+        (
+            "thresholds",
+            "choose a rule's threshold from the metric's history",
+            add_thresholds_arguments,
+        ),
+    ):
+        command = commands.add_parser(name, help=summary, description=summary)
+        add_arguments(command)
+        _add_setting_flags(command)
     return parser
 
 
@@ -90,9 +107,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _configure_logging(settings.log_level)
     try:
+        load_monitoring_config(args.config)  # checked at start-up, whatever the command
+    except ConfigError as exc:
+        print(f"inferwatch: {exc}", file=sys.stderr)
+        return 2
+    try:
         if args.command == "migrate":
             return _migrate(settings)
-        return _serve(settings)
+        if args.command == "collector":
+            return _serve(settings, None)
+        monitoring = load_monitoring_config(args.config)
+        if args.command == "evaluate":
+            return evaluate(args, settings, monitoring)
+        if args.command == "thresholds":
+            return suggest(args, settings, monitoring)
+        return _serve(settings, monitoring)
     except InvalidDsnError as exc:  # a bad setting, found when the store is opened
         print(f"inferwatch: --dsn: {exc}", file=sys.stderr)
         return 2
@@ -101,10 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _serve(settings: CollectorSettings) -> int:
+def _serve(settings: CollectorSettings, monitoring: MonitoringConfig | None) -> int:
     from .service import CollectorService
 
-    return CollectorService(settings).run_until_signalled()
+    return CollectorService(settings, monitoring=monitoring).run_until_signalled()
 
 
 def _configure_logging(level: str) -> None:

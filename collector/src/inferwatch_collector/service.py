@@ -11,12 +11,16 @@ import json
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import Any
 
 from .config import CollectorSettings
 from .durable_ingest import DurableIngestor
+from .evaluate.job import EvaluationJob, EvaluationSchedule
+from .monitoring_config import MonitoringConfig
 from .receive import GrpcReceiver, HttpReceiver, HttpRequest
 from .selfmetrics import SelfMetrics
+from .service_api import evaluate_route, suggest_route, write_discovery
 from .store.client import open_client, redact_dsn
 from .store.migrations import run_migrations
 from .store_writer import StoreHealth, StoreWriter, WriterSettings, log_identity
@@ -33,7 +37,12 @@ class CollectorService:
     >>> service.stop()       # doctest: +SKIP
     """
 
-    def __init__(self, settings: CollectorSettings, client: Any = None) -> None:
+    def __init__(
+        self,
+        settings: CollectorSettings,
+        client: Any = None,
+        monitoring: MonitoringConfig | None = None,
+    ) -> None:
         """A service not started yet.
 
         Args:
@@ -45,6 +54,10 @@ class CollectorService:
         self.metrics = SelfMetrics()
         self.health = StoreHealth()
         self.client: Any = client
+        self.monitoring = monitoring
+        """With a monitoring config the service also evaluates on schedule (``serve``)."""
+        self.schedule: EvaluationSchedule | None = None
+        self._discovery: Path | None = None
         self.wal: WriteAheadLog | None = None
         self.writer: StoreWriter | None = None
         self.http: HttpReceiver | None = None
@@ -80,6 +93,19 @@ class CollectorService:
         )
         self.writer.start()
         self._start_receivers()
+        if self.monitoring is not None:
+            self._start_evaluation(self.monitoring)
+
+    def _start_evaluation(self, monitoring: MonitoringConfig) -> None:
+        assert self.http is not None
+        job = EvaluationJob(self.client, monitoring)
+        self.http.add_route("POST", "/api/v1/evaluate", evaluate_route(job))
+        self.http.add_route("POST", "/api/v1/thresholds/suggest", suggest_route(job))
+        self.schedule = EvaluationSchedule(job)
+        self.schedule.start()
+        self._discovery = write_discovery(
+            self.settings.data_dir, self.settings.host, self.http.port
+        )
 
     def _start_receivers(self) -> None:
         settings = self.settings
@@ -110,6 +136,10 @@ class CollectorService:
         """
         if self._stopped is not None:
             return self._stopped
+        if self._discovery is not None:
+            self._discovery.unlink(missing_ok=True)
+        if self.schedule is not None:
+            self.schedule.stop()
         for receiver in (self.grpc, self.http):
             if receiver is not None:
                 receiver.stop()

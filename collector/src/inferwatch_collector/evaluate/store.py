@@ -1,0 +1,97 @@
+"""Rows of ``ml_evaluations``: what one pass writes, and reading the latest back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+TABLE = "ml_evaluations"
+COLUMNS = (
+    "ModelName",
+    "ModelVersion",
+    "Segment",
+    "Window",
+    "WindowStart",
+    "WindowEnd",
+    "Metric",
+    "Value",
+    "Support",
+    "LabelCoverage",
+    "CiLow",
+    "CiHigh",
+    "EvaluatedAt",
+)
+
+SELECT_LATEST = f"""
+SELECT {", ".join(COLUMNS)}
+FROM {TABLE} FINAL
+WHERE ({{model:String}} = '' OR ModelName = {{model:String}})
+  AND WindowStart >= {{since:DateTime64(3, 'UTC')}}
+ORDER BY ModelName, ModelVersion, Segment, Window, Metric, WindowStart
+"""
+
+
+@dataclass(frozen=True)
+class EvaluationRow:
+    """One metric of one window of one series (model, version, segment, window size)."""
+
+    model: str
+    version: str
+    segment: str
+    """``""`` for all traffic; ``region=eu`` for one segment value; ``region=other``."""
+    window: str
+    window_start: datetime
+    window_end: datetime
+    metric: str
+    value: float
+    support: int
+    label_coverage: float
+    ci_low: float | None
+    ci_high: float | None
+    evaluated_at: datetime
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.model,
+            self.version,
+            self.segment,
+            self.window,
+            self.window_start,
+            self.window_end,
+            self.metric,
+            self.value,
+            self.support,
+            self.label_coverage,
+            self.ci_low,
+            self.ci_high,
+            self.evaluated_at,
+        )
+
+
+def write_evaluations(client: Any, rows: Sequence[EvaluationRow]) -> None:
+    """Insert a pass's rows (one insert); later evaluations of a window replace earlier ones."""
+    if rows:
+        client.insert(TABLE, [row.as_tuple() for row in rows], column_names=COLUMNS)
+
+
+def latest_evaluations(
+    client: Any, *, model: str | None = None, since: datetime | None = None
+) -> list[EvaluationRow]:
+    """The latest evaluation of every window since ``since`` (of ``model``, or all models)."""
+    since = since or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    result = client.query(SELECT_LATEST, parameters={"model": model or "", "since": since})
+    return [_row(values) for values in result.result_rows]
+
+
+def _row(values: Sequence[Any]) -> EvaluationRow:
+    start, end, evaluated = (_utc(values[i]) for i in (4, 5, 12))
+    return EvaluationRow(
+        values[0], values[1], values[2], values[3], start, end, values[6],
+        float(values[7]), int(values[8]), float(values[9]), values[10], values[11], evaluated,
+    )  # fmt: skip
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from inferwatch_collector.evaluate import outcomes
 from inferwatch_collector.evaluate.evaluation_pass import run_pass
 from inferwatch_collector.evaluate.settings import (
     EvaluationSettings,
@@ -197,3 +198,67 @@ def test_drift_against_the_reference_period(client: Any) -> None:
     rows = run_pass(client, settings(label_horizon="3h", drift_reference="1d"), now=NOW)
     assert metric(rows, "js_divergence").value == pytest.approx(1.0)  # disjoint score bins
     assert metric(rows, "psi").value > 1
+
+
+def uuid7(moment: datetime, n: int) -> str:
+    """A UUIDv7-shaped id of ``moment`` (the SDK's ids carry their prediction's millisecond)."""
+    ms = int(moment.timestamp() * 1000)
+    return f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7000-8000-{n:012x}"
+
+
+def test_uuid7_ids_find_their_predictions_and_only_changed_windows_are_read_again(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No insert runs concurrently here: arrivals need no second look after the pass.
+    monkeypatch.setattr(outcomes, "OVERLAP", timedelta(0))
+    earlier = HOUR - timedelta(hours=1)
+    ids = {
+        start: [uuid7(start + timedelta(minutes=i), i) for i in range(4)]
+        for start in (earlier, HOUR)
+    }
+    for start, pids in ids.items():
+        predict(client, [{"Timestamp": start + timedelta(minutes=i), "ModelName": "fraud",
+                          "PredictionId": pid, "PredictedLabel": "1"}
+                         for i, pid in enumerate(pids)])  # fmt: skip
+        label(client, "fraud", [(pid, "1") for pid in pids[:2]])
+    first = run_pass(client, settings(), now=NOW)
+    assert metric(first, "label_count", start=earlier).value == 2
+    label(client, "fraud", [(ids[HOUR][2], "0")], at=NOW + timedelta(minutes=1))
+    second = run_pass(client, settings(), now=NOW)
+    assert metric(second, "label_count").value == 3
+    assert metric(second, "accuracy").value == pytest.approx(2 / 3)
+    untouched = metric(second, "label_count", start=earlier)
+    assert untouched.evaluated_at == metric(first, "label_count", start=earlier).evaluated_at
+
+
+def test_a_prediction_arriving_after_its_label_is_joined(client: Any) -> None:
+    label(client, "fraud", [("late-prediction", "0")])
+    first = run_pass(client, settings(), now=NOW)
+    assert [r for r in first if r.metric == "label_count"] == []
+    predict(client, [{"Timestamp": HOUR, "ModelName": "fraud", "PredictionId": "late-prediction",
+                      "PredictedLabel": "0"}])  # fmt: skip
+    second = run_pass(client, settings(), now=NOW)
+    assert metric(second, "label_count").value == 1
+    assert metric(second, "accuracy").value == 1.0
+
+
+def test_a_multiclass_window_equals_scikit_learn_with_every_average(client: Any) -> None:
+    rng = np.random.default_rng(7)
+    y_true = rng.integers(0, 4, 300).astype(str)
+    y_pred = np.where(rng.random(300) < 0.7, y_true, rng.integers(0, 4, 300).astype(str))
+    pids = [uuid7(HOUR + timedelta(seconds=10 * i), i) for i in range(300)]
+    predict(client, [{"Timestamp": HOUR + timedelta(seconds=10 * i), "ModelName": "digits",
+                      "Task": "multiclass_classification", "PredictionId": pid,
+                      "PredictedLabel": str(p)}
+                     for i, (pid, p) in enumerate(zip(pids, y_pred, strict=True))])  # fmt: skip
+    label(client, "digits", list(zip(pids[:250], y_true[:250].tolist(), strict=True)))
+    rows = [r for r in run_pass(client, settings(), now=NOW) if r.model == "digits"]
+    t, p = y_true[:250], y_pred[:250]
+    for average in ("macro", "micro", "weighted"):
+        expected = skm.f1_score(t, p, average=average, zero_division=0)
+        assert metric(rows, f"f1_{average}").value == pytest.approx(expected, abs=1e-12)
+    assert metric(rows, "precision_macro").value == pytest.approx(
+        skm.precision_score(t, p, average="macro", zero_division=0), abs=1e-12
+    )
+    assert metric(rows, "confusion:2:2").value == skm.confusion_matrix(t, p)[2, 2]
+    assert metric(rows, "label_coverage").value == pytest.approx(250 / 300)

@@ -1,29 +1,56 @@
-"""One evaluation pass: a few SQL queries over all models, then the metrics from their counts.
+"""One evaluation pass: fold new arrivals into ml_outcomes, then evaluate the changed windows.
 
-Per window size the pass runs four queries (top segment values, per-series statistics,
-confusion cells, score/label histograms) plus one for the drift reference, whatever the
-number of models, versions, segments and windows; the metrics are computed from the returned
-counts (``metrics.py``, ``drift.py``) and written to ``ml_evaluations``.
+Per pass: one fold of what arrived since the previous pass (``outcomes.py``), then per window
+size one query for the windows that changed and two for their statistics (predictions,
+outcomes) — whatever the number of models, versions, segments and windows. The metrics are
+computed from the returned counts (``window_metrics.py``) and written to ``ml_evaluations``.
+
+Windows nothing arrived for keep their values: a process remembers the rows of its previous
+pass (per client, settings and window size) and re-evaluates only the changed windows. The
+first pass of a process, a backfill, and a pass more than ``FULL_PASS_EVERY`` after the last
+full one evaluate every window (and refresh the top segment values and the drift reference).
+
+>>> rows = run_pass(client, settings, now=datetime.now(timezone.utc))   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import zlib
-from collections import defaultdict
+import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from . import queries
-from .drift import drift_metrics
+from . import outcomes, queries
 from .durations import parse_duration
-from .metrics import MetricValue, RegressionStats, classification_metrics, regression_metrics
+from .outcomes import Arrivals, fold_arrivals
 from .settings import MonitoringSettings
 from .store import EvaluationRow, write_evaluations
+from .window_metrics import (
+    SeriesKey,
+    WindowStats,
+    evaluation_rows,
+    regression_stats,
+    window_metrics,
+)
 from .windows import WindowRange, pass_range
 
-SeriesKey = tuple[str, str, str, datetime]  # model, version, segment, window start
 Progress = Callable[[int, int], None]
+FULL_PASS_EVERY = timedelta(hours=1)
+
+
+@dataclass
+class _Memory:
+    """What a process keeps of its last pass of one window size."""
+
+    full_at: datetime
+    until: datetime
+    top: list[str]
+    reference: dict[tuple[str, str, str], dict[str, int]]
+    rows: dict[tuple[str, datetime], list[EvaluationRow]] = field(default_factory=dict)
+
+
+_memories: weakref.WeakKeyDictionary[Any, dict[Any, _Memory]] = weakref.WeakKeyDictionary()
 
 
 def run_pass(
@@ -36,163 +63,178 @@ def run_pass(
     end: datetime | None = None,
     progress: Progress | None = None,
 ) -> list[EvaluationRow]:
-    """Evaluate every model's windows and write them to ``ml_evaluations``; return the rows.
+    """Evaluate every model's windows, write the new evaluations; return the windows' rows.
 
     Args:
-        now: the pass's time (UTC); windows inside ``evaluation.label_horizon`` before it are
-            re-evaluated, since labels keep arriving.
+        now: the pass's time (UTC); the windows inside ``evaluation.label_horizon`` before it
+            (and the current, incomplete one) are evaluated, since labels keep arriving.
         windows: window sizes instead of ``evaluation.windows`` (e.g. ``["1h"]``).
         start, end: a backfill of ``[start, end)`` instead of the label horizon.
         progress: called with ``(window sizes done, window sizes)``.
+
+    Returns:
+        The latest evaluation of every window in range (re-evaluated or remembered).
     """
-    evaluation = settings.evaluation
-    sizes = list(windows or evaluation.windows)
+    backfill = start is not None and end is not None
+    horizon = settings.evaluation.label_horizon
+    spans = [
+        pass_range(size, now=now, label_horizon=horizon, start=start, end=end)
+        for size in (windows or settings.evaluation.windows)
+    ]
+    lo = min(span.start for span in spans)
+    arrivals = fold_arrivals(client, lo=lo, **({"hi": end} if backfill else {}), backfill=backfill)
     rows: list[EvaluationRow] = []
-    for done, size in enumerate(sizes):
-        span = pass_range(
-            size, now=now, label_horizon=evaluation.label_horizon, start=start, end=end
-        )
-        rows += _evaluate_size(client, settings, span, now)
+    for done, span in enumerate(spans):
+        rows += _evaluate_size(client, settings, span, arrivals, now, backfill)
         if progress is not None:
-            progress(done + 1, len(sizes))
-    write_evaluations(client, rows)
+            progress(done + 1, len(spans))
     return rows
 
 
 def _evaluate_size(
-    client: Any, settings: MonitoringSettings, span: WindowRange, now: datetime
+    client: Any,
+    settings: MonitoringSettings,
+    span: WindowRange,
+    arrivals: Arrivals,
+    now: datetime,
+    backfill: bool,
 ) -> list[EvaluationRow]:
+    memories = _memories.setdefault(client, {})
+    memory = None if backfill else memories.get((settings, span.size))
+    if memory is not None and now - memory.full_at > FULL_PASS_EVERY:
+        memory = None
+    changed = None if memory is None else _changed_windows(client, span, memory, arrivals)
+    if memory is None:
+        memory = _fresh_memory(client, settings, span, now, arrivals)
+    fresh = _evaluate_windows(client, settings, span, memory, changed)
+    write_evaluations(client, [row for found in fresh.values() for row in found])
+    memory.until = arrivals.until
+    if changed is not None:  # a partial pass: the windows it did not read keep their rows
+        memory.rows = {k: v for k, v in memory.rows.items() if k[1] >= span.start}
+    memory.rows.update(fresh)
+    if not backfill:
+        memories[(settings, span.size)] = memory
+    return [row for found in memory.rows.values() for row in found]
+
+
+def _fresh_memory(
+    client: Any, settings: MonitoringSettings, span: WindowRange, now: datetime, arrivals: Arrivals
+) -> _Memory:
+    """Top segment values and the drift reference, looked up once per full pass."""
     evaluation = settings.evaluation
+    top = client.query(
+        queries.TOP_SEGMENT_VALUES,
+        parameters={"lo": span.start, "hi": span.end, "k": evaluation.segment_top_k},
+    ).result_rows
+    top_values = [f"{model}|{key}={value}" for model, key, values in top for value in values]
+    reference = _reference_histograms(client, settings, span, top_values)
+    return _Memory(full_at=now, until=arrivals.until, top=top_values, reference=reference)
+
+
+def _changed_windows(
+    client: Any, span: WindowRange, memory: _Memory, arrivals: Arrivals
+) -> list[tuple[str, int]]:
+    """(model, window start in Unix seconds) of the windows with arrivals since the remembered
+    pass."""
     parameters = {
         "lo": span.start,
         "hi": span.end,
         "w": span.seconds,
-        "bins": evaluation.drift_bins,
+        "since": memory.until - outcomes.OVERLAP,
+        "until": arrivals.until,
     }
-    top = _top_segment_values(client, span, evaluation.segment_top_k)
-    parameters["top_keys"], parameters["top_values"] = list(top), list(top.values())
-    stats = client.query(queries.SERIES_STATS, parameters=parameters).named_results()
-    cells = _grouped(client.query(queries.CONFUSION_CELLS, parameters=parameters).result_rows)
-    hists = _grouped(client.query(queries.HISTOGRAMS, parameters=parameters).result_rows)
-    reference_length = int(parse_duration(evaluation.drift_reference).total_seconds())
-    reference = _reference_histograms(client, span, parameters, reference_length)
+    result = client.query(queries.CHANGED_WINDOWS, parameters=parameters).result_rows
+    return sorted(result)
+
+
+def _evaluate_windows(
+    client: Any,
+    settings: MonitoringSettings,
+    span: WindowRange,
+    memory: _Memory,
+    changed: list[tuple[str, int]] | None,
+) -> dict[tuple[str, datetime], list[EvaluationRow]]:
+    """Evaluate the ``changed`` windows (all of them when ``None``): rows per window."""
+    if changed == []:
+        return {}
+    parameters = _window_parameters(settings, span, memory.top, changed)
+    stats = _read_stats(client, parameters)
     evaluated_at = datetime.now(timezone.utc)
-    rows = []
-    for series in stats:
-        key = (series["model"], series["version"], series["segment"], _utc(series["window_start"]))
-        if key[2] and series["predictions"] < evaluation.segment_min_support:
-            continue  # a small segment says nothing reliable; it is left out
-        metrics = _series_metrics(settings, series, cells.get(key, {}), key, span)
-        metrics += drift_metrics(hists.get(key, {}), reference.get(key[:3], {}))
-        rows += _rows(key, span, series, metrics, evaluated_at)
-    return rows
-
-
-def _top_segment_values(client: Any, span: WindowRange, k: int) -> dict[str, list[str]]:
-    result = client.query(
-        queries.TOP_SEGMENT_VALUES, parameters={"lo": span.start, "hi": span.end, "k": k}
-    )
-    return {f"{model}|{key}": list(top) for model, key, top in result.result_rows}
-
-
-def _reference_histograms(
-    client: Any, span: WindowRange, parameters: dict[str, Any], length: int
-) -> dict[tuple[str, str, str], dict[str, int]]:
-    """Histograms of the drift reference: the period just before the pass's first window."""
-    reference = {
-        **parameters,
-        "lo": span.start - timedelta(seconds=length),
-        "hi": span.start,
-        "w": length,
-    }
-    found: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
-    for model, version, segment, _, bin_, n in client.query(
-        queries.HISTOGRAMS, parameters=reference
-    ).result_rows:
-        found[(model, version, segment)][bin_] = found[(model, version, segment)].get(bin_, 0) + n
+    min_support = settings.evaluation.segment_min_support
+    length = timedelta(seconds=span.seconds)
+    found: dict[tuple[str, datetime], list[EvaluationRow]] = {}
+    for key, window in sorted(stats.items()):
+        found.setdefault((key[0], key[3]), [])
+        if key[2] and window.predictions < min_support:
+            continue  # a small segment says nothing reliable: it is left out
+        metrics = window_metrics(settings, key, window, memory.reference.get(key[:3], {}))
+        found[(key[0], key[3])] += evaluation_rows(
+            key, span.size, length, window, metrics, evaluated_at
+        )
     return found
 
 
-def _grouped(rows: Sequence[Sequence[Any]]) -> dict[SeriesKey, dict[Any, int]]:
-    """``(model, version, segment, window_start, *bucket, n)`` rows → {series: {bucket: n}}."""
-    grouped: dict[SeriesKey, dict[Any, int]] = defaultdict(dict)
-    for model, version, segment, window_start, *bucket, n in rows:
-        bucket_key = tuple(bucket) if len(bucket) > 1 else bucket[0]
-        grouped[(model, version, segment, _utc(window_start))][bucket_key] = int(n)
-    return grouped
-
-
-def _series_metrics(
+def _window_parameters(
     settings: MonitoringSettings,
-    series: dict[str, Any],
-    cells: dict[Any, int],
-    key: SeriesKey,
     span: WindowRange,
-) -> list[MetricValue]:
-    model = settings.model(key[0])
-    task = model.task or series["task"] or "binary_classification"
-    predictions, labelled = int(series["predictions"]), int(series["labelled_count"])
-    p50, p95, p99 = (series["latency"] + [float("nan")] * 3)[:3]
-    out = [
-        MetricValue("prediction_count", float(predictions), predictions),
-        MetricValue("label_count", float(labelled), labelled),
-        MetricValue("label_coverage", labelled / predictions, predictions),
-        MetricValue("error_rate", series["errors"] / predictions, predictions),
-        MetricValue("latency_p50_ms", float(p50), predictions),
-        MetricValue("latency_p95_ms", float(p95), predictions),
-        MetricValue("latency_p99_ms", float(p99), predictions),
-    ]
-    evaluation = settings.evaluation
-    if task == "regression":
-        n = int(series["reg_n"])
-        stats = RegressionStats(
-            n=n,
-            sum_abs_error=float(series["sae"]),
-            sum_squared_error=float(series["sse"]),
-            total_sum_squares=float(series["var_y"]) * n if n else 0.0,
-            sum_abs_percentage_error=float(series["sape"]),
+    top: list[str],
+    changed: list[tuple[str, int]] | None,
+) -> dict[str, Any]:
+    lo, hi = span.start, span.end
+    if changed:  # read only the time range the changed windows cover
+        lo = max(lo, datetime.fromtimestamp(min(w for _, w in changed), timezone.utc))
+        hi = min(
+            hi, datetime.fromtimestamp(max(w for _, w in changed) + span.seconds, timezone.utc)
         )
-        return out + regression_metrics(stats, confidence=evaluation.confidence)
-    return out + classification_metrics(
-        cells,
-        task=task,
-        positive_label=model.positive_label,
-        classes=model.classes,
-        confidence=evaluation.confidence,
-        bootstrap_samples=evaluation.bootstrap_samples,
-        seed=zlib.crc32(repr(key).encode()),  # the same interval on every pass
-    )
+    return {
+        "lo": lo,
+        "hi": hi,
+        "w": span.seconds,
+        "bins": settings.evaluation.drift_bins,
+        "top": top,
+        "every": 1 if changed is None else 0,
+        "changed": [f"{model}|{window}" for model, window in changed or ()],
+    }
 
 
-def _rows(
-    key: SeriesKey,
-    span: WindowRange,
-    series: dict[str, Any],
-    metrics: list[MetricValue],
-    evaluated_at: datetime,
-) -> list[EvaluationRow]:
-    model, version, segment, window_start = key
-    window_end = window_start + timedelta(seconds=span.seconds)
-    coverage = int(series["labelled_count"]) / int(series["predictions"])
-    return [
-        EvaluationRow(
-            model,
-            version,
-            segment,
-            span.size,
-            window_start,
-            window_end,
-            m.name,
-            m.value,
-            m.support,
-            coverage,
-            m.ci_low,
-            m.ci_high,
-            evaluated_at,
-        )  # fmt: skip
-        for m in metrics
-    ]
+def _read_stats(client: Any, parameters: dict[str, Any]) -> dict[SeriesKey, WindowStats]:
+    """The statistics of every series' windows: two queries, predictions and outcomes."""
+    stats: dict[SeriesKey, WindowStats] = {}
+    for row in client.query(queries.PREDICTION_STATS, parameters=parameters).named_results():
+        window = stats.setdefault(_key(row), WindowStats())
+        window.task, window.predictions, window.errors = (
+            row["task"],
+            row["predictions"],
+            row["errors"],
+        )
+        window.latency = tuple(row["latency"]) if row["latency"] else window.latency  # type: ignore[assignment]
+        window.histogram = {str(b): int(n) for b, n in row["histogram"].items()}
+    for row in client.query(queries.OUTCOME_STATS, parameters=parameters).named_results():
+        window = stats.setdefault(_key(row), WindowStats())
+        if row["actual"] or row["predicted"]:
+            window.cells[(row["actual"], row["predicted"])] = int(row["n"])
+        else:
+            window.regression = regression_stats(row)
+            window.cells[("", "")] = int(row["n"])
+    return stats
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+def _reference_histograms(
+    client: Any, settings: MonitoringSettings, span: WindowRange, top: list[str]
+) -> dict[tuple[str, str, str], dict[str, int]]:
+    """Histograms of the drift reference: the period just before the pass's first window."""
+    length = int(parse_duration(settings.evaluation.drift_reference).total_seconds())
+    reference = WindowRange(span.size, length, span.start - timedelta(seconds=length), span.start)
+    parameters = _window_parameters(settings, reference, top, None)
+    found: dict[tuple[str, str, str], dict[str, int]] = {}
+    for row in client.query(queries.PREDICTION_STATS, parameters=parameters).named_results():
+        histogram = found.setdefault(_key(row)[:3], {})  # type: ignore[arg-type]
+        for bin_, n in row["histogram"].items():
+            histogram[str(bin_)] = histogram.get(str(bin_), 0) + int(n)
+    return found
+
+
+def _key(row: dict[str, Any]) -> SeriesKey:
+    start = row["window_start"]
+    start = start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start
+    return (row["model"], row["version"], row["segment"], start)

@@ -1,16 +1,103 @@
 """The SQL of one evaluation pass: a small, fixed number of queries over all models.
 
-Every query covers all models, versions and segments of the pass's time range at once and
-returns sufficient statistics per (model, version, segment, window): the evaluator computes
-the metrics from them (``metrics.py``). Parameters are bound server-side.
+A pass first folds what arrived since the previous pass into ``ml_outcomes`` (one row per
+labelled prediction, its latest label joined in), then reads per (model, version, segment,
+window) the sufficient statistics of the windows that changed: prediction-side statistics
+from ``ml_predictions`` and confusion cells from ``ml_outcomes``. No query joins the whole
+history; ``docs/storage.md`` ("Evaluation") explains why and what it costs.
 
-Segments: each prediction counts in the all-traffic series (segment ``""``) and once per
-``ml.segment.<key>`` it carries, as ``key=value`` when the value is among the key's top-k by
-volume in the range (``{top_keys}``: ``model|key``, ``{top_values}``: its values), else
-``key=other``. The latest label of a prediction wins (``argMax`` over ``ml_labels``).
+Parameters are bound server-side. Windows are tumbling and aligned to the Unix epoch
+(``{w:UInt32}`` seconds). Segments: each row counts in the all-traffic series ``""`` and once
+per ``ml.segment.<key>`` it carries, as ``key=value`` when ``model|key=value`` is in
+``{top:Array(String)}`` (the key's top-k values by volume), else as ``key=other``.
+``{changed:Array(String)}`` lists ``model|window start`` of the windows to read, unless
+``{every:UInt8}`` is 1.
 """
 
 from __future__ import annotations
+
+NOW = "SELECT now64(6)"
+
+READ_WATERMARK = """
+SELECT Watermark FROM ml_evaluator_state FINAL WHERE Name = {name:String}
+"""
+
+WRITE_WATERMARK = """
+INSERT INTO ml_evaluator_state (Name, Watermark)
+SELECT {name:String}, {watermark:DateTime64(6, 'UTC')}
+"""
+
+# Labels and predictions that arrived in (since, until]; the first element says whether all
+# label ids are UUIDv7 (then their hours narrow the search for the predictions).
+ARRIVED_LABEL_HOURS = """
+SELECT min(isNotNull(toUUIDOrNull(PredictionId))
+           AND UUIDv7ToDateTime(toUUIDOrZero(PredictionId)) > toDateTime(0)) AS all_v7,
+       groupUniqArray(toStartOfHour(
+           UUIDv7ToDateTime(toUUIDOrZero(PredictionId), 'UTC') + INTERVAL d MINUTE)) AS hours
+FROM ml_labels
+ARRAY JOIN [-5, 5] AS d
+WHERE InsertedAt > {since:DateTime64(6, 'UTC')} AND InsertedAt <= {until:DateTime64(6, 'UTC')}
+"""
+
+# The predictions whose outcome may have changed: new ones, and those with a new label. Then
+# the latest label of each (argMax over ml_labels, restricted to those ids) is joined in.
+# {hours} narrows the search for labelled predictions to the hours their UUIDv7 ids name;
+# {any_hour} = 1 turns that off (business-key ids say nothing about time).
+FOLD_OUTCOMES = """
+INSERT INTO ml_outcomes
+    (Timestamp, ModelName, ModelVersion, PredictionId, PredictedLabel, PredictedValue, Segments,
+     ActualLabel, ActualValue, LabelTimestamp, UpdatedAt)
+WITH arrived_labels AS (
+    SELECT ModelName, PredictionId FROM ml_labels
+    WHERE InsertedAt > {since:DateTime64(6, 'UTC')} AND InsertedAt <= {until:DateTime64(6, 'UTC')}
+),
+candidates AS (
+    -- Two arms, so that each keeps its index: the minmax index on InsertedAt for new
+    -- predictions, the primary key's hour for the predictions of new labels.
+    SELECT Timestamp, ModelName, ModelVersion, PredictionId, PredictedLabel, PredictedValue,
+           Segments
+    FROM ml_predictions
+    WHERE Timestamp >= {lo:DateTime64(9)} AND Timestamp < {hi:DateTime64(9)}
+      AND InsertedAt > {since:DateTime64(6, 'UTC')} AND InsertedAt <= {until:DateTime64(6, 'UTC')}
+    UNION ALL
+    SELECT Timestamp, ModelName, ModelVersion, PredictionId, PredictedLabel, PredictedValue,
+           Segments
+    FROM ml_predictions
+    WHERE Timestamp >= {lo:DateTime64(9)} AND Timestamp < {hi:DateTime64(9)}
+      AND ({any_hour:UInt8} = 1 OR toStartOfHour(Timestamp) IN {hours:Array(DateTime)})
+      AND InsertedAt <= {since:DateTime64(6, 'UTC')}
+      AND (ModelName, PredictionId) IN arrived_labels
+)
+SELECT p.Timestamp, p.ModelName, p.ModelVersion, p.PredictionId, p.PredictedLabel,
+       p.PredictedValue, p.Segments, l.actual_label, l.actual_value, l.label_time,
+       {until:DateTime64(6, 'UTC')}
+FROM candidates AS p
+INNER JOIN (
+    SELECT ModelName, PredictionId,
+           argMax(ActualLabel, (Timestamp, InsertedAt)) AS actual_label,
+           argMax(ActualValue, (Timestamp, InsertedAt)) AS actual_value,
+           max(Timestamp) AS label_time
+    FROM ml_labels
+    WHERE InsertedAt <= {until:DateTime64(6, 'UTC')}
+      AND (ModelName, PredictionId) IN (SELECT ModelName, PredictionId FROM candidates)
+    GROUP BY ModelName, PredictionId
+) AS l ON l.ModelName = p.ModelName AND l.PredictionId = p.PredictionId
+"""
+
+_WINDOW = "intDiv(toUnixTimestamp(Timestamp), {w:UInt32}) * {w:UInt32}"
+
+# The (model, window start) of every window with a new prediction or a changed outcome.
+CHANGED_WINDOWS = f"""
+SELECT DISTINCT ModelName, {_WINDOW} AS window
+FROM ml_predictions
+WHERE Timestamp >= {{lo:DateTime64(9)}} AND Timestamp < {{hi:DateTime64(9)}}
+  AND InsertedAt > {{since:DateTime64(6, 'UTC')}} AND InsertedAt <= {{until:DateTime64(6, 'UTC')}}
+UNION DISTINCT
+SELECT DISTINCT ModelName, {_WINDOW} AS window
+FROM ml_outcomes
+WHERE Timestamp >= {{lo:DateTime64(9)}} AND Timestamp < {{hi:DateTime64(9)}}
+  AND UpdatedAt > {{since:DateTime64(6, 'UTC')}} AND UpdatedAt <= {{until:DateTime64(6, 'UTC')}}
+"""
 
 TOP_SEGMENT_VALUES = """
 SELECT ModelName, kv.1 AS key, topK({k:UInt32})(kv.2) AS top
@@ -20,86 +107,73 @@ WHERE Timestamp >= {lo:DateTime64(9)} AND Timestamp < {hi:DateTime64(9)}
 GROUP BY ModelName, key
 """
 
-_JOINED = """
-WITH labels AS (
-    SELECT ModelName, PredictionId,
-           argMax(ActualLabel, Timestamp) AS actual_label,
-           argMax(ActualValue, Timestamp) AS actual_value,
-           1 AS labelled
-    FROM ml_labels
-    WHERE ModelName IN (
-        SELECT DISTINCT ModelName FROM ml_predictions
-        WHERE Timestamp >= {lo:DateTime64(9)} AND Timestamp < {hi:DateTime64(9)})
-    GROUP BY ModelName, PredictionId
-),
-joined AS (
-    SELECT p.ModelName AS model, p.ModelVersion AS version, p.Task AS task,
-           toDateTime64(intDiv(toUnixTimestamp(p.Timestamp), {w:UInt32}) * {w:UInt32}, 3, 'UTC')
-               AS window_start,
-           p.PredictedLabel AS predicted_label, p.Score AS score,
-           p.PredictedValue AS predicted_value, p.LatencyMs AS latency_ms,
-           p.StatusCode AS status, p.Segments AS segments,
-           l.labelled AS labelled, l.actual_label AS actual_label, l.actual_value AS actual_value
-    FROM ml_predictions AS p
-    LEFT JOIN labels AS l ON l.ModelName = p.ModelName AND l.PredictionId = p.PredictionId
-    WHERE p.Timestamp >= {lo:DateTime64(9)} AND p.Timestamp < {hi:DateTime64(9)}
+
+def _series(table: str, columns: str, final: str = "") -> str:
+    """Rows of ``table`` in the windows to read, once per segment they count in."""
+    return f"""
+WITH rows AS (
+    SELECT ModelName AS model, ModelVersion AS version,
+           toDateTime({_WINDOW}, 'UTC') AS window_start, {columns},
+           arrayConcat([('', '')], arrayZip(mapKeys(Segments), mapValues(Segments))) AS kvs
+    FROM {table} {final}
+    WHERE Timestamp >= {{lo:DateTime64(9)}} AND Timestamp < {{hi:DateTime64(9)}}
+      AND ({{every:UInt8}} = 1
+           OR has({{changed:Array(String)}}, concat(ModelName, '|', toString({_WINDOW}))))
 ),
 expanded AS (
     SELECT *,
            if(kv.1 = '', '',
-              concat(kv.1, '=', if(has({top_values:Array(Array(String))}[
-                                           indexOf({top_keys:Array(String)},
-                                                   concat(model, '|', kv.1))],
-                                       kv.2), kv.2, 'other'))) AS segment
-    FROM joined
-    ARRAY JOIN arrayConcat([('', '')], arrayZip(mapKeys(segments), mapValues(segments))) AS kv
+              concat(kv.1, '=',
+                     if(has({{top:Array(String)}}, concat(model, '|', kv.1, '=', kv.2)),
+                        kv.2, 'other'))) AS segment
+    FROM rows
+    ARRAY JOIN kvs AS kv
 )
 """
 
-SERIES_STATS = (
-    _JOINED
+
+# Latency quantiles are exact (quantilesExact): one sort per window, cheap next to the scan.
+PREDICTION_STATS = (
+    _series(
+        "ml_predictions",
+        "Task AS task, LatencyMs AS latency_ms, StatusCode AS status, "
+        "if(Score IS NULL, concat('label:', PredictedLabel), concat('score:', toString(least("
+        "toUInt32(floor(greatest(Score, 0) * {bins:UInt32})), {bins:UInt32} - 1)))) AS bin",
+    )
     + """
 SELECT model, version, segment, window_start, any(task) AS task,
        count() AS predictions,
-       countIf(labelled = 1) AS labelled_count,
        countIf(status = 'error') AS errors,
        quantilesExact(0.5, 0.95, 0.99)(latency_ms) AS latency,
-       countIf(labelled = 1 AND actual_value IS NOT NULL AND predicted_value IS NOT NULL) AS reg_n,
-       sumIf(abs(actual_value - predicted_value),
-             labelled = 1 AND actual_value IS NOT NULL AND predicted_value IS NOT NULL) AS sae,
-       sumIf(pow(actual_value - predicted_value, 2),
-             labelled = 1 AND actual_value IS NOT NULL AND predicted_value IS NOT NULL) AS sse,
-       varPopIf(actual_value,
-                labelled = 1 AND actual_value IS NOT NULL AND predicted_value IS NOT NULL) AS var_y,
-       sumIf(abs(actual_value - predicted_value)
-                 / greatest(abs(actual_value), 2.220446049250313e-16),
-             labelled = 1 AND actual_value IS NOT NULL AND predicted_value IS NOT NULL) AS sape
+       sumMap(map(assumeNotNull(bin), toUInt64(1))) AS histogram
 FROM expanded
 GROUP BY model, version, segment, window_start
 """
 )
 
-CONFUSION_CELLS = (
-    _JOINED
+# Cells of the confusion matrix, and the sums regression metrics need (sklearn's MAPE divides
+# by max(|y|, machine epsilon)). Regression rows have no labels: all of a series' rows fall in
+# the one cell ('', ''), so the sums (and varPop) there are the series'.
+OUTCOME_STATS = (
+    _series(
+        "ml_outcomes",
+        "PredictedLabel AS predicted, PredictedValue AS predicted_value, "
+        "ActualLabel AS actual, ActualValue AS actual_value",
+        final="FINAL",
+    )
     + """
-SELECT model, version, segment, window_start,
-       if(actual_label = '' AND actual_value IS NOT NULL, toString(actual_value), actual_label)
-           AS actual, predicted_label, count() AS n
+SELECT model, version, segment, window_start, actual, predicted,
+       count() AS n,
+       countIf(actual_value IS NOT NULL AND predicted_value IS NOT NULL) AS reg_n,
+       sumIf(abs(actual_value - predicted_value), isNotNull(actual_value - predicted_value)) AS sae,
+       sumIf(pow(actual_value - predicted_value, 2), isNotNull(actual_value - predicted_value))
+           AS sse,
+       varPopIf(actual_value, isNotNull(actual_value - predicted_value)) AS var_y,
+       sumIf(abs(actual_value - predicted_value)
+                 / greatest(abs(actual_value), 2.220446049250313e-16),
+             isNotNull(actual_value - predicted_value)) AS sape
 FROM expanded
-WHERE labelled = 1
-GROUP BY model, version, segment, window_start, actual, predicted_label
-"""
-)
-
-HISTOGRAMS = (
-    _JOINED
-    + """
-SELECT model, version, segment, window_start,
-       if(score IS NULL, concat('label:', predicted_label),
-          concat('score:', toString(least(toUInt32(floor(greatest(score, 0) * {bins:UInt32})),
-                                          {bins:UInt32} - 1)))) AS bin,
-       count() AS n
-FROM expanded
-GROUP BY model, version, segment, window_start, bin
+GROUP BY model, version, segment, window_start, actual, predicted
+SETTINGS do_not_merge_across_partitions_select_final = 1
 """
 )

@@ -90,12 +90,13 @@ def test_evaluate_once_writes_the_window_and_fires_the_rule(data_dir: Path, conf
 
 
 def test_backfill_shows_progress_and_bad_times_are_refused(data_dir: Path, config: Path) -> None:
-    start = (HOUR - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    end = (HOUR + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    first, last = HOUR - timedelta(days=1), HOUR + timedelta(hours=1)
+    start, end = (t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in (first, last))
     common = ("--data-dir", str(data_dir), "--config", str(config))
     result = run("evaluate", "--from", start, "--to", end, "--window", "1h", *common)
     assert result.returncode == 0, result.stderr
-    assert "1/1 windows" in result.stderr
+    days = (last.date() - first.date()).days + 1  # one chunk per UTC day touched
+    assert f"{days}/{days} chunks" in result.stderr
     assert stored_accuracy(data_dir) == [0.6]
     bad = run("evaluate", "--from", "yesterday", "--to", end, *common)
     assert bad.returncode == 2 and "--from" in bad.stderr

@@ -262,3 +262,15 @@ def test_a_multiclass_window_equals_scikit_learn_with_every_average(client: Any)
     )
     assert metric(rows, "confusion:2:2").value == skm.confusion_matrix(t, p)[2, 2]
     assert metric(rows, "label_coverage").value == pytest.approx(250 / 300)
+
+
+def test_backfill_chunks_never_cut_a_window() -> None:
+    from inferwatch_collector.evaluate.windows import backfill_chunks
+
+    start = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
+    end = start + timedelta(days=9)
+    chunks = backfill_chunks(start, end, ["1h", "6h", "2d"])
+    assert chunks[0][0] == start and chunks[-1][1] == end
+    assert all(a == b for (_, a), (b, _) in zip(chunks, chunks[1:], strict=False))
+    for lo, _ in chunks[1:]:  # every inner boundary is a boundary of every window size
+        assert int(lo.timestamp()) % (2 * 86400) == 0

@@ -11,12 +11,12 @@ import json
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from .config import CollectorSettings
+from .evaluate.windows import backfill_chunks
 from .monitoring_config import MonitoringConfig
 from .service_api import RunningService, parse_time, running_service
 
@@ -55,8 +55,19 @@ def evaluate(
         body = {"from": args.start, "to": args.end, "windows": args.window}
         return _ask(service, "/api/v1/evaluate", body, lambda answer: json.dumps(answer))
     with _job(settings, config) as job:
-        report = job.run(windows=args.window, start=start, end=end, progress=_progress_bar(start))
-    print(json.dumps(report.as_dict()))
+        if start is None or end is None:
+            print(json.dumps(job.run(windows=args.window).as_dict()))
+            return 0
+        sizes = list(args.window or config.settings.evaluation.windows)
+        chunks = backfill_chunks(start, end, sizes)
+        show = _progress_bar()
+        totals: dict[str, float] = {}
+        for done, (lo, hi) in enumerate(chunks, 1):
+            report = job.run(windows=sizes, start=lo, end=hi)
+            for key, value in report.as_dict().items():
+                totals[key] = totals.get(key, 0) + value
+            show(done, len(chunks))
+    print(json.dumps(totals))
     return 0
 
 
@@ -118,14 +129,12 @@ def _job(settings: CollectorSettings, config: MonitoringConfig) -> Iterator[Any]
         client.close()
 
 
-def _progress_bar(start: datetime | None) -> Any:
-    """A text progress bar on stderr for backfills (nothing for a single pass)."""
-    if start is None:
-        return None
+def _progress_bar() -> Callable[[int, int], None]:
+    """A text progress bar on stderr, one step per backfill chunk."""
 
     def show(done: int, total: int) -> None:
         filled = 30 * done // max(total, 1)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} windows")
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} chunks")
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()

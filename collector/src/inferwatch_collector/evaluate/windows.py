@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -43,3 +44,28 @@ def pass_range(
     if start is None or end is None:
         start, end = now - parse_duration(label_horizon), now
     return WindowRange(size, seconds, floor_to_window(start, seconds), end)
+
+
+def backfill_chunks(
+    start: datetime, end: datetime, sizes: list[str], at_least: timedelta = timedelta(days=1)
+) -> list[tuple[datetime, datetime]]:
+    """Split a backfill into consecutive chunks that never cut a window of any size.
+
+    Chunks are a common multiple of the window sizes (and at least ``at_least`` long),
+    aligned to the epoch like the windows, so each window lies whole inside one chunk.
+
+    >>> t = datetime(2026, 11, 27, 9, tzinfo=timezone.utc)
+    >>> [(a.hour, b.hour) for a, b in backfill_chunks(t, t + timedelta(hours=30), ["1h"])]
+    [(9, 0), (0, 15)]
+    """
+    seconds = 1
+    for size in sizes:
+        seconds = math.lcm(seconds, int(parse_duration(size).total_seconds()))
+    seconds *= max(1, -(-int(at_least.total_seconds()) // seconds))
+    chunks = []
+    lo = floor_to_window(start, seconds)
+    while lo < end:
+        hi = lo + timedelta(seconds=seconds)
+        chunks.append((max(lo, start), min(hi, end)))
+        lo = hi
+    return chunks

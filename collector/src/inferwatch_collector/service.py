@@ -19,6 +19,7 @@ from .durable_ingest import DurableIngestor
 from .evaluate.job import EvaluationJob, EvaluationSchedule
 from .monitoring_config import MonitoringConfig
 from .receive import GrpcReceiver, HttpReceiver, HttpRequest
+from .report.prometheus_export import EvaluationsExport
 from .selfmetrics import SelfMetrics
 from .service_api import evaluate_route, suggest_route, write_discovery
 from .store.client import open_client, redact_dsn
@@ -74,6 +75,8 @@ class CollectorService:
             redact_dsn(settings.store_dsn),
             len(applied),
         )
+        rules = None if self.monitoring is None else [rule.name for rule in self.monitoring.rules]
+        self.metrics.registry.register(EvaluationsExport(self.client, rules=rules))
         self.wal = WriteAheadLog(
             settings.wal_dir, max_bytes=settings.queue_max_bytes, fsync=settings.wal_fsync
         )

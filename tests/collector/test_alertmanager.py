@@ -18,7 +18,6 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +29,6 @@ from inferwatch_collector.alert.notifiers import (
     AlertmanagerNotifier,
     RetryPolicy,
 )
-from inferwatch_collector.store import default_dsn, open_client, run_migrations
 
 BINARY = "/usr/bin/prometheus-alertmanager"
 CONFIG = """
@@ -110,14 +108,6 @@ def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alertmana
         process.wait(timeout=10)
         log.close()
         shutil.rmtree(folder / "data", ignore_errors=True)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Client]:
-    client = open_client(default_dsn(tmp_path))
-    run_migrations(client, ttl_days=30)
-    yield client
-    client.close()
 
 
 @dataclass(frozen=True)

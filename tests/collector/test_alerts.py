@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from inferwatch_collector.alert.notifiers import (
 )
 from inferwatch_collector.alert.rules import interval_at, judge_series
 from inferwatch_collector.alert.thresholds import backtest, derive_threshold, quantile
+from inferwatch_collector.evaluate.store import EvaluationRow
 from inferwatch_collector.store import default_dsn, open_client, run_migrations
 
 START = datetime(2026, 11, 27, 0, 0, tzinfo=timezone.utc)
@@ -40,23 +41,7 @@ LINK = dashboard_link("http://dash.example:8080")
 F = AlertState
 
 
-@dataclass(frozen=True)
-class Window:
-    """One evaluated window, shaped as the evaluator's ``EvaluationRow``."""
-
-    model: str
-    version: str
-    segment: str
-    window: str
-    window_start: datetime
-    window_end: datetime
-    metric: str
-    value: float
-    support: int
-    label_coverage: float
-    ci_low: float | None
-    ci_high: float | None
-    evaluated_at: datetime
+Window = EvaluationRow  # the evaluator's rows, as the alert engine reads them
 
 
 def window(
@@ -79,14 +64,6 @@ def rule(**changes: object) -> Rule:
         labels={"team": "risk"}, annotation=ANNOTATION,
     )  # fmt: skip
     return replace(base, **changes)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Client]:
-    client = open_client(default_dsn(tmp_path))
-    run_migrations(client, ttl_days=30)
-    yield client
-    client.close()
 
 
 def run_stream(

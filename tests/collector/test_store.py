@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +30,6 @@ from inferwatch_collector.store import (
 )
 
 NOW_NS = time.time_ns() // 1000 * 1000 + 789  # recent (older rows expire) and not µs-round
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Client]:
-    """A migrated embedded store in a fresh folder (chDB: one folder per process at a time)."""
-    client = open_client(default_dsn(tmp_path))
-    run_migrations(client, ttl_days=30)
-    yield client
-    client.close()
 
 
 def sample_rows(ts: int = NOW_NS) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,21 @@
+"""Fixtures shared by the collector tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from clickhouse_connect.driver import Client
+
+from inferwatch_collector.store.client import default_dsn, open_client
+from inferwatch_collector.store.migrations import run_migrations
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Client]:
+    """A migrated embedded store in a fresh folder (chDB: one folder per process at a time)."""
+    client = open_client(default_dsn(tmp_path))
+    run_migrations(client, ttl_days=30)
+    yield client
+    client.close()

@@ -274,3 +274,11 @@ def test_backfill_chunks_never_cut_a_window() -> None:
     assert all(a == b for (_, a), (b, _) in zip(chunks, chunks[1:], strict=False))
     for lo, _ in chunks[1:]:  # every inner boundary is a boundary of every window size
         assert int(lo.timestamp()) % (2 * 86400) == 0
+
+
+def test_coverage_and_error_rate_carry_wilson_intervals(client: Any) -> None:
+    binary_window(client)  # 40 predictions, 1 error, all labelled
+    rows = run_pass(client, settings(), now=NOW)
+    errors = metric(rows, "error_rate")
+    assert errors.value == 1 / 40 and errors.ci_low < 1 / 40 < errors.ci_high
+    assert metric(rows, "label_coverage").ci_high == 1.0

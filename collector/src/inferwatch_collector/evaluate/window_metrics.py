@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .drift import drift_metrics
+from .intervals import wilson_interval
 from .metrics import MetricValue, RegressionStats, classification_metrics, regression_metrics
 from .settings import MonitoringSettings
 from .store import EvaluationRow
@@ -39,12 +40,23 @@ def window_metrics(
 ) -> list[MetricValue]:
     """Every metric of the window: volume, coverage, errors, latency, quality and drift."""
     n, labelled = stats.predictions, stats.labelled
+    confidence = settings.evaluation.confidence
     p50, p95, p99 = stats.latency
     out = [
         MetricValue("prediction_count", float(n), n),
         MetricValue("label_count", float(labelled), labelled),
-        MetricValue("label_coverage", labelled / n if n else math.nan, n),
-        MetricValue("error_rate", stats.errors / n if n else math.nan, n),
+        MetricValue(
+            "label_coverage",
+            labelled / n if n else math.nan,
+            n,
+            *wilson_interval(labelled, n, confidence),
+        ),
+        MetricValue(
+            "error_rate",
+            stats.errors / n if n else math.nan,
+            n,
+            *wilson_interval(stats.errors, n, confidence),
+        ),
         MetricValue("latency_p50_ms", float(p50), n),
         MetricValue("latency_p95_ms", float(p95), n),
         MetricValue("latency_p99_ms", float(p99), n),

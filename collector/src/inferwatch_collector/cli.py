@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _configure_logging(settings.log_level)
     try:
-        load_monitoring_config(args.config)  # checked at start-up, whatever the command
+        monitoring = load_monitoring_config(args.config)  # checked whatever the command
     except ConfigError as exc:
         print(f"inferwatch: {exc}", file=sys.stderr)
         return 2
@@ -116,7 +116,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _migrate(settings)
         if args.command == "collector":
             return _serve(settings, None)
-        monitoring = load_monitoring_config(args.config)
         if args.command == "evaluate":
             return evaluate(args, settings, monitoring)
         if args.command == "thresholds":

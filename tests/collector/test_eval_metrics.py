@@ -200,7 +200,9 @@ def regression_stats(y: np.ndarray, y_hat: np.ndarray) -> RegressionStats:
     )
 
 
-moderate = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False)
+# Rounded to 6 decimals: values like 1e-160 make Σ(y − ȳ)² underflow towards 0 and
+# scikit-learn's own division overflow (a warning, an error here) — not what is under test.
+moderate = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False).map(lambda x: round(x, 6))
 
 
 @settings(max_examples=200, deadline=None)

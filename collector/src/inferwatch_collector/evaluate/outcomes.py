@@ -56,7 +56,8 @@ def fold_arrivals(
         "any_hour": 0 if all_v7 else 1,
         "hours": [_utc(hour).replace(tzinfo=None) for hour in hours] or [EPOCH],
     }
-    client.command(queries.FOLD_OUTCOMES, parameters=parameters)
+    fold = queries.FOLD_OUTCOMES if all_v7 else queries.FOLD_OUTCOMES_ANY_ID
+    client.command(fold, parameters=parameters)
     if not backfill:
         client.command(queries.WRITE_WATERMARK, parameters={"name": WATERMARK, "watermark": until})
     return Arrivals(since, until)

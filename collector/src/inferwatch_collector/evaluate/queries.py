@@ -39,50 +39,69 @@ ARRAY JOIN [-5, 5] AS d
 WHERE InsertedAt > {since:DateTime64(6, 'UTC')} AND InsertedAt <= {until:DateTime64(6, 'UTC')}
 """
 
-# The predictions whose outcome may have changed: new ones, and those with a new label. Then
-# the latest label of each (argMax over ml_labels, restricted to those ids) is joined in.
-# {hours} narrows the search for labelled predictions to the hours their UUIDv7 ids name;
-# {any_hour} = 1 turns that off (business-key ids say nothing about time).
-FOLD_OUTCOMES = """
+# The predictions whose outcome may have changed, each with its latest label. ml_outcomes is a
+# ReplacingMergeTree on the label time, so a pass need not look at the labels stored before:
+# an older label already folded loses to a newer one inserted now, and vice versa. Two arms:
+# - labels that arrived in (since, until] (argMax among them), joined to their predictions;
+#   {hours} narrows that search to the hours their UUIDv7 ids name ({any_hour} = 1 turns it
+#   off: business-key ids say nothing about time);
+# - predictions that arrived in (since, until], joined to labels stored before them (a
+#   prediction may arrive after its label). The id range of the new predictions bounds that
+#   search: ml_labels is sorted by id, and UUIDv7 ids sort by time.
+# A prediction both arms find gets two rows; the greater label time wins. (Only two labels
+# of one prediction with the same time, stored before and after it, are left to merge order.)
+_FOLD = """
 INSERT INTO ml_outcomes
     (Timestamp, ModelName, ModelVersion, PredictionId, PredictedLabel, PredictedValue, Segments,
      ActualLabel, ActualValue, LabelTimestamp, UpdatedAt)
-WITH arrived_labels AS (
-    SELECT ModelName, PredictionId FROM ml_labels
-    WHERE InsertedAt > {since:DateTime64(6, 'UTC')} AND InsertedAt <= {until:DateTime64(6, 'UTC')}
-),
-candidates AS (
-    -- Two arms, so that each keeps its index: the minmax index on InsertedAt for new
-    -- predictions, the primary key's hour for the predictions of new labels.
+WITH new_predictions AS (
     SELECT Timestamp, ModelName, ModelVersion, PredictionId, PredictedLabel, PredictedValue,
            Segments
     FROM ml_predictions
     WHERE Timestamp >= {lo:DateTime64(9)} AND Timestamp < {hi:DateTime64(9)}
       AND InsertedAt > {since:DateTime64(6, 'UTC')} AND InsertedAt <= {until:DateTime64(6, 'UTC')}
-    UNION ALL
-    SELECT Timestamp, ModelName, ModelVersion, PredictionId, PredictedLabel, PredictedValue,
-           Segments
-    FROM ml_predictions
-    WHERE Timestamp >= {lo:DateTime64(9)} AND Timestamp < {hi:DateTime64(9)}
-      AND ({any_hour:UInt8} = 1 OR toStartOfHour(Timestamp) IN {hours:Array(DateTime)})
-      AND InsertedAt <= {since:DateTime64(6, 'UTC')}
-      AND (ModelName, PredictionId) IN arrived_labels
 )
-SELECT p.Timestamp, p.ModelName, p.ModelVersion, p.PredictionId, p.PredictedLabel,
-       p.PredictedValue, p.Segments, l.actual_label, l.actual_value, l.label_time,
-       {until:DateTime64(6, 'UTC')}
-FROM candidates AS p
-INNER JOIN (
-    SELECT ModelName, PredictionId,
-           argMax(ActualLabel, (Timestamp, InsertedAt)) AS actual_label,
-           argMax(ActualValue, (Timestamp, InsertedAt)) AS actual_value,
-           max(Timestamp) AS label_time
-    FROM ml_labels
-    WHERE InsertedAt <= {until:DateTime64(6, 'UTC')}
-      AND (ModelName, PredictionId) IN (SELECT ModelName, PredictionId FROM candidates)
-    GROUP BY ModelName, PredictionId
-) AS l ON l.ModelName = p.ModelName AND l.PredictionId = p.PredictionId
+SELECT Timestamp, ModelName, ModelVersion, PredictionId, PredictedLabel, PredictedValue,
+       Segments, actual_label, actual_value, latest.1, {until:DateTime64(6, 'UTC')}
+FROM (
+    SELECT p.*, l.actual_label, l.actual_value, l.latest
+    FROM (
+        SELECT Timestamp, ModelName, ModelVersion, PredictionId, PredictedLabel, PredictedValue,
+               Segments
+        FROM ml_predictions
+        WHERE Timestamp >= {lo:DateTime64(9)} AND Timestamp < {hi:DateTime64(9)}
+          AND ({any_hour:UInt8} = 1 OR toStartOfHour(Timestamp) IN {hours:Array(DateTime)})
+    ) AS p
+    INNER JOIN (%(labels)s
+        WHERE InsertedAt > {since:DateTime64(6, 'UTC')}
+          AND InsertedAt <= {until:DateTime64(6, 'UTC')}
+        GROUP BY ModelName, PredictionId
+    ) AS l ON l.ModelName = p.ModelName AND l.PredictionId = p.PredictionId
+    UNION ALL
+    SELECT p.*, l.actual_label, l.actual_value, l.latest
+    FROM new_predictions AS p
+    INNER JOIN (%(labels)s
+        WHERE InsertedAt <= {since:DateTime64(6, 'UTC')}
+          AND PredictionId >= (SELECT min(PredictionId) FROM new_predictions)
+          AND PredictionId <= (SELECT max(PredictionId) FROM new_predictions)%(ids)s
+        GROUP BY ModelName, PredictionId
+    ) AS l ON l.ModelName = p.ModelName AND l.PredictionId = p.PredictionId
+)
 """
+_LATEST_LABEL = """
+        SELECT ModelName, PredictionId,
+               argMax(ActualLabel, (Timestamp, InsertedAt)) AS actual_label,
+               argMax(ActualValue, (Timestamp, InsertedAt)) AS actual_value,
+               max((Timestamp, InsertedAt)) AS latest
+        FROM ml_labels"""
+FOLD_OUTCOMES = _FOLD % {"labels": _LATEST_LABEL, "ids": ""}
+"""The fold when the new predictions' ids are UUIDv7: their id range is a narrow time range."""
+FOLD_OUTCOMES_ANY_ID = _FOLD % {
+    "labels": _LATEST_LABEL,
+    "ids": """
+          AND (ModelName, PredictionId) IN (SELECT ModelName, PredictionId FROM new_predictions)""",
+}
+"""The fold when some ids are business keys: their range says nothing, a set narrows it."""
 
 _WINDOW = "intDiv(toUnixTimestamp(Timestamp), {w:UInt32}) * {w:UInt32}"
 

@@ -8,7 +8,6 @@ components as this one object — nothing else reads ``os.environ``.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 from collections.abc import Mapping
@@ -209,8 +208,3 @@ def _validate(settings: CollectorSettings, values: Mapping[str, Any]) -> None:
         fail("dsn", "expected chdb:///path, http://… or https://…")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         fail("log_level", "expected DEBUG, INFO, WARNING or ERROR")
-
-
-def with_overrides(settings: CollectorSettings, **changes: Any) -> CollectorSettings:
-    """A copy of ``settings`` with some fields changed (tests, embedded use)."""
-    return dataclasses.replace(settings, **changes)

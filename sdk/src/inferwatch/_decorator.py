@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ._config import current_settings
+from ._config import Settings, current_settings
 from ._features import feature_source
 from ._options import IdFunction, OutputFunction, SegmentsOption, build_options
 from ._recorder import BufferedCall, Recorder, SpanCall
@@ -100,6 +100,12 @@ def _begin(recorder: Recorder, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     settings = current_settings()
     if not settings.enabled:
         return None
+    return _start(recorder, args, kwargs, settings)
+
+
+def _start(
+    recorder: Recorder, args: tuple[Any, ...], kwargs: dict[str, Any], settings: Settings
+) -> Call | None:
     try:
         return recorder.begin(args, kwargs, settings)
     except Exception as exc:  # noqa: BLE001 - telemetry never breaks the host
@@ -114,7 +120,7 @@ def _sync_wrapper(fn: Callable[..., Any], recorder: Recorder) -> Callable[..., A
             return fn(*args, **kwargs)
         if recorder.is_buffered(settings):
             return recorder.call_buffered(fn, args, kwargs, settings)
-        call = _begin(recorder, args, kwargs)
+        call = _start(recorder, args, kwargs, settings)
         if call is None:
             return fn(*args, **kwargs)
         try:

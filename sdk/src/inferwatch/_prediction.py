@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from ._config import current_settings
+from ._context import last_prediction_id
 from ._options import OutputFunction, build_options
 from ._recorder import BufferedCall, Recorder, SpanCall
 
@@ -65,8 +66,6 @@ class Prediction:
             call.fail(RuntimeError("no output recorded"))
         else:
             call.succeed(self._output)
-        from ._context import last_prediction_id
-
         self.prediction_id = last_prediction_id()
 
 

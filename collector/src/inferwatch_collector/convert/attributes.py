@@ -136,13 +136,6 @@ def split_attributes(attributes: Iterable[KeyValue]) -> tuple[dict[str, str], di
     return strings, values
 
 
-def typed_value(key: str, strings: dict[str, str], values: dict[str, Any]) -> Any:
-    """The Python value of ``key`` from :func:`split_attributes`' pair (None when absent)."""
-    if key in values:
-        return values[key]
-    return strings.get(key)
-
-
 def hex_id(raw: bytes) -> str:
     """A trace or span id as lowercase hex; ``""`` for an absent (empty or all-zero) id."""
     return raw.hex() if raw.strip(b"\0") else ""

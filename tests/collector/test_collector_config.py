@@ -42,6 +42,8 @@ EXAMPLES: dict[str, tuple[str, Any]] = {
     "host": ("0.0.0.0", "0.0.0.0"),
     "otlp_grpc_port": ("14317", 14317),
     "otlp_http_port": ("14318", 14318),
+    "http_port": ("18080", 18080),
+    "dashboards_dir": ("/srv/reports", "/srv/reports"),
     "max_body_bytes": ("1048576", 1048576),
     "retention_days": ("90", 90),
     "batch_max_records": ("5000", 5000),
@@ -107,6 +109,7 @@ def test_sources_mix_setting_by_setting(tmp_path: Path) -> None:
     [
         ("otlp_http_port", "banana"),
         ("otlp_grpc_port", "70000"),
+        ("http_port", "-1"),
         ("queue_max_bytes", "0"),
         ("batch_max_records", "1.5"),
         ("batch_interval", "nan"),

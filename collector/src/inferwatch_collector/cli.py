@@ -30,6 +30,8 @@ _HELP = {
     "host": "address the receivers listen on (default 127.0.0.1)",
     "otlp_grpc_port": "OTLP/gRPC port (default 4317; 0 picks a free one)",
     "otlp_http_port": "OTLP/HTTP port (default 4318; 0 picks a free one)",
+    "http_port": "web dashboard port (default 8080; 0 picks a free one)",
+    "dashboards_dir": "folder of extra report definitions (*.sql) beside the built-in ones",
     "max_body_bytes": "largest request accepted, after gzip inflation (default 20 MiB)",
     "retention_days": "days of data kept (TTL; default 30)",
     "batch_max_records": "requests per insert batch at most (default 1000)",

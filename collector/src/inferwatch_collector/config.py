@@ -37,6 +37,11 @@ class CollectorSettings:
     host: str = "127.0.0.1"
     otlp_grpc_port: int = 4317
     otlp_http_port: int = 4318
+    http_port: int = 8080
+    """The web dashboard and its JSON API (``inferwatch serve``; 0 picks a free port)."""
+    dashboards_dir: str = ""
+    """A folder of extra report definitions (``*.sql``), added to the built-in ones; a file
+    named like a built-in one replaces it."""
     max_body_bytes: int = 20 * 1024 * 1024
     retention_days: int = 30
     batch_max_records: int = 1000
@@ -182,7 +187,7 @@ def _to_bool(raw: Any) -> bool:
 
 
 _POSITIVE = ("max_body_bytes", "batch_max_records", "batch_max_bytes", "queue_max_bytes")
-_PORTS = ("otlp_grpc_port", "otlp_http_port")
+_PORTS = ("otlp_grpc_port", "otlp_http_port", "http_port")
 _DURATIONS = ("batch_interval", "retry_initial", "retry_max")
 
 

@@ -1,0 +1,30 @@
+-- title: Error rate
+-- description: The share of prediction calls that failed.
+-- page: model
+-- order: 70
+-- visualization: timeseries
+-- x: time
+-- series: series
+-- value: value
+-- low: low
+-- high: high
+-- link: time
+-- threshold: rules
+-- params:
+--   model: {type: String, description: "the model's name"}
+--   version: {type: String, default: '', description: 'one version, or all if empty'}
+--   segment: {type: String, default: '', description: 'a segment (region=eu), or all traffic if empty'}
+--   window: {type: String, default: 1h, description: window size of the evaluations}
+--   from: {type: "DateTime64(3, 'UTC')", default: now-7d}
+--   to: {type: "DateTime64(3, 'UTC')", default: now}
+SELECT WindowStart AS time, concat(Metric, if({version:String} = '', concat(' · ', ModelVersion), '')) AS series,
+       Value AS value, CiLow AS low, CiHigh AS high, Support AS support
+FROM ml_evaluations FINAL
+WHERE ModelName = {model:String}
+  AND ({version:String} = '' OR ModelVersion = {version:String})
+  AND Segment = {segment:String}
+  AND Window = {window:String}
+  AND WindowStart >= {from:DateTime64(3, 'UTC')}
+  AND WindowStart < {to:DateTime64(3, 'UTC')}
+  AND Metric IN ('error_rate')
+ORDER BY series, time

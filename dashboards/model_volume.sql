@@ -1,0 +1,28 @@
+-- title: Volume
+-- description: Predictions per window.
+-- page: model
+-- order: 50
+-- visualization: bar
+-- x: time
+-- series: series
+-- value: value
+-- link: time
+-- params:
+--   model: {type: String, description: "the model's name"}
+--   version: {type: String, default: '', description: 'one version, or all if empty'}
+--   segment: {type: String, default: '', description: 'a segment (region=eu), or all traffic if empty'}
+--   window: {type: String, default: 1h, description: window size of the evaluations}
+--   from: {type: "DateTime64(3, 'UTC')", default: now-7d}
+--   to: {type: "DateTime64(3, 'UTC')", default: now}
+SELECT WindowStart AS time,
+       if({version:String} = '', ModelVersion, Metric) AS series,
+       Value AS value
+FROM ml_evaluations FINAL
+WHERE ModelName = {model:String}
+  AND ({version:String} = '' OR ModelVersion = {version:String})
+  AND Segment = {segment:String}
+  AND Window = {window:String}
+  AND WindowStart >= {from:DateTime64(3, 'UTC')}
+  AND WindowStart < {to:DateTime64(3, 'UTC')}
+  AND Metric = 'prediction_count'
+ORDER BY series, time

@@ -1,5 +1,5 @@
 -- title: Alerts by rule
--- description: How often each rule fired in the range, and how many of its series fire now.
+-- description: How often each rule went firing in the range (any model, version, segment).
 -- page: alerts
 -- order: 5
 -- visualization: bar

@@ -1,5 +1,7 @@
 -- title: Summary
--- description: Predictions and labels in the range, and the newest window's headline metrics.
+-- description: >-
+--   Predictions and labels in the range, and the headline metrics of the newest window (of
+--   the newest version, when all versions are shown: the version tile says which).
 -- page: model
 -- order: 10
 -- visualization: stat
@@ -10,13 +12,14 @@
 --   window: {type: String, default: 1h, description: window size of the evaluations}
 --   from: {type: "DateTime64(3, 'UTC')", default: now-7d}
 --   to: {type: "DateTime64(3, 'UTC')", default: now}
-SELECT toUInt64(sumIf(Value, Metric = 'prediction_count')) AS predictions,
+SELECT argMax(ModelVersion, (WindowStart, ModelVersion)) AS version,
+       toUInt64(sumIf(Value, Metric = 'prediction_count')) AS predictions,
        toUInt64(sumIf(Value, Metric = 'label_count')) AS labels,
-       argMaxIf(toNullable(Value), WindowStart, Metric = 'accuracy') AS accuracy,
-       argMaxIf(toNullable(Value), WindowStart, Metric = 'f1') AS f1,
-       argMaxIf(toNullable(Value), WindowStart, Metric = 'mae') AS mae,
-       argMaxIf(toNullable(Value), WindowStart, Metric = 'latency_p95_ms') AS latency_p95_ms,
-       argMaxIf(toNullable(Value), WindowStart, Metric = 'error_rate') AS error_rate
+       argMaxIf(toNullable(Value), (WindowStart, ModelVersion), Metric = 'accuracy') AS accuracy,
+       argMaxIf(toNullable(Value), (WindowStart, ModelVersion), Metric = 'f1') AS f1,
+       argMaxIf(toNullable(Value), (WindowStart, ModelVersion), Metric = 'mae') AS mae,
+       argMaxIf(toNullable(Value), (WindowStart, ModelVersion), Metric = 'latency_p95_ms') AS latency_p95_ms,
+       argMaxIf(toNullable(Value), (WindowStart, ModelVersion), Metric = 'error_rate') AS error_rate
 FROM ml_evaluations FINAL
 WHERE ModelName = {model:String}
   AND ({version:String} = '' OR ModelVersion = {version:String})

@@ -75,20 +75,22 @@ def run(calls: int, rounds: int, port: int) -> None:
     from inferwatch import monitor
     from inferwatch._config import configure
 
-    configure(
-        service_name="bench",
-        endpoint=f"http://127.0.0.1:{port}",
-        protocol="http/protobuf",
-        export_interval=3600.0,
-    )
+    export = {
+        "service_name": "bench",
+        "endpoint": f"http://127.0.0.1:{port}",
+        "protocol": "http/protobuf",
+        "export_interval": 3600.0,
+    }
+    configure(**export)
     scenarios = build_scenarios(monitor)
     flush = inferwatch.force_flush
     results: dict[str, list[float]] = {name: [] for name in scenarios}
     for _ in range(rounds):
         for name, (fn, n_calls, per, *enabled) in scenarios.items():
-            configure(enabled=enabled[0] if enabled else True)
+            # the same export settings again: only the kill switch changes
+            configure(**export, enabled=enabled[0] if enabled else True)
             results[name].append(per_call(fn, n_calls(calls), flush) / per)
-        configure(enabled=True)
+        configure(**export, enabled=True)
     inferwatch.shutdown()
     report({name: statistics.median(values) for name, values in results.items()})
 

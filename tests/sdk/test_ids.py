@@ -159,3 +159,32 @@ def test_ids_after_a_faked_clock_carry_the_real_time_again() -> None:
     # runs after the fake-clock tests above (file order): their future ids are forgotten
     encoded = prediction_id_time_ns(new_prediction_id())
     assert encoded is not None and encoded <= time.time_ns()
+
+
+def test_an_id_made_for_a_given_time_carries_that_millisecond(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_ids, "_last_key", _ids._last_key)  # later ids carry the real time
+    now_ns = time.time_ns() + 60 * 10**9  # ahead of every id made so far: a fresh millisecond
+    single = new_prediction_id(now_ns)
+    batch = new_prediction_ids(3, now_ns)
+    millisecond = now_ns // 1_000_000 * 1_000_000
+    assert [prediction_id_time_ns(i) for i in [single, *batch]] == [millisecond] * 4
+    assert single < batch[0] < batch[1] < batch[2]
+
+
+def test_an_id_made_for_an_earlier_time_still_sorts_after_the_last_one() -> None:
+    # A call that started before the last id was made: ids stay strictly increasing.
+    latest = new_prediction_id()
+    earlier = new_prediction_id(time.time_ns() - 10**9)
+    assert latest < earlier
+    assert CANONICAL.fullmatch(earlier)
+
+
+def test_ids_across_many_counter_prefixes_are_canonical_and_increasing() -> None:
+    # The first 24 characters are formatted once per 65,536 ids: cross that boundary.
+    ids = new_prediction_ids(70_000) + [new_prediction_id() for _ in range(70_000)]
+    assert all(a < b for a, b in zip(ids, ids[1:], strict=False))
+    for prediction_id in ids[::997] + ids[-3:]:
+        assert str(uuid.UUID(prediction_id)) == prediction_id
+        assert CANONICAL.fullmatch(prediction_id)

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from otlp_receiver import OtlpReceiver
 
-from inferwatch._otlp_encoding import encode_array, encode_spans_fast
+from inferwatch._otlp_encoding import encode_array, encode_spans_fast, serialize_spans_fast
 from inferwatch._span_exporters import grpc_span_exporter, http_span_exporter
 
 
@@ -53,6 +53,40 @@ BATCH = {
 def test_fast_encoding_equals_the_standard_encoder() -> None:
     spans = _spans([BATCH, {"ml.model.name": "single", "ml.prediction.id": "a"}])
     assert _sorted_attributes(encode_spans_fast(spans)) == _sorted_attributes(encode_spans(spans))
+
+
+def test_spliced_serialization_equals_the_standard_encoder() -> None:
+    spans = _spans([BATCH, {"ml.model.name": "single", "ml.prediction.id": "a"}, BATCH])
+    spliced = ExportTraceServiceRequest.FromString(serialize_spans_fast(spans))
+    assert _sorted_attributes(spliced) == _sorted_attributes(encode_spans(spans))
+
+
+def test_spans_without_long_arrays_serialize_as_the_standard_encoder_does() -> None:
+    spans = _spans([{"ml.model.name": "single", "ml.prediction.id": "a", "short": [1, 2]}])
+    assert serialize_spans_fast(spans) == encode_spans(spans).SerializePartialToString()
+
+
+ARRAYS = {
+    "ascii, one length": [f"019ace00-0000-7000-8000-{i:012d}" for i in range(40)],
+    "ascii, lengths below 126": ["", "a", "bb" * 30, "c" * 125] * 10,
+    "short, not ascii": ["ja", "日本", "é"] * 12,
+    "one long string": ["x"] * 39 + ["y" * 126],
+    "ints, one varint length": [1_764_403_200_000_000_000 + i for i in range(40)],
+    "ints, mixed lengths": [0, 1, 127, 128, 2**35, 2**63 - 1] * 7,
+    "ints, negative": [-1, 5, -(2**63)] * 14,
+    "doubles": [0.0, -0.0, 1e-300, -2.5, math.inf, -math.inf, math.nan, 1 / 3] * 5,
+}
+
+
+@pytest.mark.parametrize("name", ARRAYS)
+def test_each_kind_of_array_encodes_as_the_standard_encoder_does(name: str) -> None:
+    spans = _spans([{"ml.model.name": "m", "array": ARRAYS[name]}])
+    expected = _sorted_attributes(encode_spans(spans))
+    assert _sorted_attributes(encode_spans_fast(spans)) == expected
+    assert (
+        _sorted_attributes(ExportTraceServiceRequest.FromString(serialize_spans_fast(spans)))
+        == expected
+    )
 
 
 @pytest.mark.parametrize("values", [[1, 2.0] * 20, [True, False] * 20])

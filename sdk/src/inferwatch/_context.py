@@ -21,5 +21,8 @@ def last_prediction_id() -> str | list[str] | None:
     return _last_ids.get()
 
 
-def set_last_prediction_id(ids: str | list[str]) -> None:
-    _last_ids.set(ids)
+set_last_prediction_id = _last_ids.set
+"""Record the id(s) of the call that just ended, for ``last_prediction_id()``.
+
+The bound ``ContextVar.set`` itself: it runs on every buffered call (bench/sdk_overhead.py).
+"""

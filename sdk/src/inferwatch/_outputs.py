@@ -148,6 +148,26 @@ def interpret_output(
     return interpret_output(builtin, task=task, classes=classes, threshold=threshold, batch=batch)
 
 
+def read_scalar(
+    result: object, task: str | None, classes: Sequence[object] | None, threshold: float
+) -> _Prediction | None:
+    """One prediction ``(label, score, value)`` from a plain str/int/float/bool output.
+
+    Returns None for every other output (read those with ``interpret_output``). The same
+    reading as ``interpret_output`` without ``batch=True``, minus the lists: the hot path of
+    ``batched=True`` keeps the tuple (bench/sdk_overhead.py).
+
+    >>> read_scalar(0.83, "binary_classification", None, 0.5)
+    ('1', 0.83, None)
+    >>> read_scalar([0.1, 0.9], "binary_classification", None, 0.5) is None
+    True
+    """
+    kind = type(result)
+    if kind is float or kind is int or kind is str or kind is bool:
+        return _scalar(result, task, classes, threshold)
+    return None
+
+
 def interpret_items(
     items: Sequence[object],
     *,

@@ -33,7 +33,7 @@ from ._features import feature_attributes, sampled
 from ._ids import new_prediction_id, new_prediction_ids
 from ._instruments import instruments, record_finite_scores
 from ._options import MonitorOptions
-from ._outputs import Outputs, interpret_items, interpret_output
+from ._outputs import Outputs, interpret_items, interpret_output, read_scalar
 
 _logger = logging.getLogger("inferwatch")
 _STATUS_OK = {semconv.METRIC_ATTR_STATUS: semconv.STATUS_OK}
@@ -84,7 +84,8 @@ class Recorder:
         """Run a plain function and append the call to the hot-path buffer.
 
         The hot path of ``batched=True`` (bench/sdk_overhead.py): no span, no metric record,
-        no per-call object — two clock reads, the output, an id, and one buffer append.
+        no per-call object — two clock reads, the output as a tuple, an id, and one buffer
+        append of a tuple.
         """
         parent = get_current_span()
         start = time_ns()
@@ -96,22 +97,31 @@ class Recorder:
         if not self._plain:
             self.buffer_call(args, kwargs, settings, parent, start, result, False, None)
             return result
-        # No output=, id=, segments= or feature capture: buffer_call's steps, inlined.
+        # No output=, id=, segments= or feature capture: buffer_call's steps, inlined, and a
+        # scalar output read as a tuple, without the lists of an Outputs.
+        end = time_ns()
         try:
             options = self.options
-            threshold = options.threshold
+            threshold = settings.threshold if options.threshold is None else options.threshold
+            prediction = None
+            if not options.batch:
+                prediction = read_scalar(result, options.task, options.classes, threshold)
+            if prediction is not None:
+                prediction_id = new_prediction_id(start)
+                set_last_prediction_id(prediction_id)
+                entry = (self, (), start, end, prediction_id, prediction, None, parent, None)
+                (buffer_module._buffer or prediction_buffer(settings)).add(entry)
+                return result
             outputs = interpret_output(
                 result,
                 task=options.task,
                 classes=options.classes,
-                threshold=settings.threshold if threshold is None else threshold,
+                threshold=threshold,
                 batch=options.batch,
             )
-            count = outputs.count
-            ids = [new_prediction_id()] if count == 1 else new_prediction_ids(count)
+            ids = self.prediction_ids(args, kwargs, outputs, start)
             set_last_prediction_id(ids if outputs.batch else ids[0])
-            entry = (self, (), start, time_ns(), ids, outputs, None, parent, None)
-            (buffer_module._buffer or prediction_buffer(settings)).add(entry)
+            self._add_entry(settings, (), start, end, ids, outputs, None, parent, None)
         except Exception as internal:  # noqa: BLE001 - never raise into the user's code
             self.report_failure(internal)
         return result
@@ -131,26 +141,13 @@ class Recorder:
         end_ns = time_ns()
         try:
             outputs = _NO_OUTPUT
-            options = self.options
             try:
                 if error is None:
-                    if options.output is None and not items:  # the common case, inlined
-                        threshold = options.threshold
-                        outputs = interpret_output(
-                            result,
-                            task=options.task,
-                            classes=options.classes,
-                            threshold=settings.threshold if threshold is None else threshold,
-                            batch=options.batch,
-                        )
-                    else:
-                        outputs = self.interpret(result, settings, items)
+                    outputs = self.interpret(result, settings, items)
             finally:
-                if options.id is None and outputs.count == 1:
-                    ids = [new_prediction_id()]
-                else:
-                    ids = self.prediction_ids(args, kwargs, outputs)
+                ids = self.prediction_ids(args, kwargs, outputs, start_ns)
                 set_last_prediction_id(ids if outputs.batch else ids[0])
+            options = self.options
             segments = () if options.segments is None else self._segments_key(args, kwargs)
             features = (
                 self.feature_attributes(args, kwargs, settings)
@@ -158,10 +155,41 @@ class Recorder:
                 else None
             )
             error_name = None if error is None else type(error).__qualname__
-            entry = (self, segments, start_ns, end_ns, ids, outputs, error_name, parent, features)
-            (buffer_module._buffer or prediction_buffer(settings)).add(entry)
+            self._add_entry(
+                settings, segments, start_ns, end_ns, ids, outputs, error_name, parent, features
+            )
         except Exception as internal:  # noqa: BLE001 - never raise into the user's code
             self.report_failure(internal)
+
+    def _add_entry(
+        self,
+        settings: Settings,
+        segments: tuple[tuple[str, str], ...],
+        start_ns: int,
+        end_ns: int,
+        ids: list[str],
+        outputs: Outputs,
+        error: str | None,
+        parent: Any,
+        features: dict[str, Any] | None,
+    ) -> None:
+        """Append a call to the buffer; one prediction in its compact form (``BufferEntry``)."""
+        entry_ids: str | list[str] = ids
+        entry_outputs: object = outputs
+        if len(ids) == 1:
+            entry_ids, entry_outputs = ids[0], _one_prediction(outputs)
+        entry = (
+            self,
+            segments,
+            start_ns,
+            end_ns,
+            entry_ids,
+            entry_outputs,
+            error,
+            parent,
+            features,
+        )
+        (buffer_module._buffer or prediction_buffer(settings)).add(entry, len(ids))
 
     def _segments_key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple:
         return tuple(sorted(self.segment_attributes(args, kwargs).items()))
@@ -186,9 +214,13 @@ class Recorder:
         )
 
     def prediction_ids(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any], outputs: Outputs
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        outputs: Outputs,
+        now_ns: int | None = None,
     ) -> list[str]:
-        """The call's ids: the user's ``id=`` keys, or fresh UUIDv7s."""
+        """The call's ids: the user's ``id=`` keys, or fresh UUIDv7s (of time ``now_ns``)."""
         if self.options.id is not None:
             given = self.options.id(*args, **kwargs)
             ids = [str(given)] if isinstance(given, (str, int)) else [str(i) for i in given]
@@ -196,8 +228,8 @@ class Recorder:
                 return ids
             raise ValueError(f"id= returned {len(ids)} ids for {outputs.count} predictions")
         if outputs.count == 1:
-            return [new_prediction_id()]
-        return new_prediction_ids(outputs.count)
+            return [new_prediction_id(now_ns)]
+        return new_prediction_ids(outputs.count, now_ns)
 
     def segment_attributes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, str]:
         segments = self.options.segments
@@ -261,6 +293,15 @@ def prediction_attributes(ids: list[str], outputs: Outputs) -> dict[str, Any]:
     if outputs.values:
         attributes[semconv.ML_PREDICTION_VALUE] = outputs.values[0]
     return attributes
+
+
+def _one_prediction(outputs: Outputs) -> tuple[str | None, float | None, float | None]:
+    """``(label, score, value)`` of an output holding one prediction."""
+    return (
+        outputs.labels[0] if outputs.labels else None,
+        outputs.scores[0] if outputs.scores else None,
+        outputs.values[0] if outputs.values else None,
+    )
 
 
 def _publish_ids(ids: list[str], outputs: Outputs) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from ._otlp_encoding import LONG_ARRAY, encode_spans_fast
+from ._otlp_encoding import LONG_ARRAY, encode_spans_fast, serialize_spans_fast
 
 
 def _has_long_arrays(spans: Sequence[ReadableSpan]) -> bool:
@@ -47,7 +47,7 @@ def http_span_exporter(**arguments: Any) -> Any:
             client = getattr(self, "_client", None)
             if self._shutdown or client is None or not _has_long_arrays(spans):
                 return super().export(spans)
-            data = encode_spans_fast(spans).SerializePartialToString()
+            data = serialize_spans_fast(spans)
             if client.export(data).success:
                 return SpanExportResult.SUCCESS
             return SpanExportResult.FAILURE

@@ -4,18 +4,21 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run demo test lint format bench clean
 
 $(STAMP): sdk/pyproject.toml collector/pyproject.toml pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e "./sdk[test]" -e "./collector[test]"
+	$(PY) -m pip install --quiet -e "./sdk[test]" -e "./collector[test,demo]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/inferwatch serve
+	$(VENV)/bin/inferwatch serve --config inferwatch.yaml
+
+demo: $(STAMP)
+	$(VENV)/bin/inferwatch demo
 
 test: $(STAMP)
 	$(PY) -m pytest

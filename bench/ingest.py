@@ -320,6 +320,8 @@ class Service:
                 "0",
                 "--otlp-grpc-port",
                 "0",
+                "--http-port",
+                "0",
                 "--log-level",
                 "WARNING",
                 *flags,

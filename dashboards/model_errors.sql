@@ -18,13 +18,20 @@
 --   from: {type: "DateTime64(3, 'UTC')", default: now-7d}
 --   to: {type: "DateTime64(3, 'UTC')", default: now}
 SELECT WindowStart AS time, concat(Metric, if({version:String} = '', concat(' · ', ModelVersion), '')) AS series,
-       Value AS value, CiLow AS low, CiHigh AS high, Support AS support
-FROM ml_evaluations FINAL
-WHERE ModelName = {model:String}
-  AND ({version:String} = '' OR ModelVersion = {version:String})
-  AND Segment = {segment:String}
-  AND Window = {window:String}
-  AND WindowStart >= {from:DateTime64(3, 'UTC')}
-  AND WindowStart < {to:DateTime64(3, 'UTC')}
-  AND Metric IN ('mae', 'rmse', 'mape')
+       latest.1 AS value, latest.2 AS low, latest.3 AS high, latest.4 AS support
+FROM (
+    -- The latest evaluation of each window: argMax, not FINAL, which would merge the parts
+    -- the evaluator has just written (docs/storage.md, "What the dashboard reads").
+    SELECT ModelVersion, Metric, WindowStart,
+           argMax((Value, CiLow, CiHigh, Support), EvaluatedAt) AS latest
+    FROM ml_evaluations
+    WHERE ModelName = {model:String}
+      AND ({version:String} = '' OR ModelVersion = {version:String})
+      AND Segment = {segment:String}
+      AND Window = {window:String}
+      AND WindowStart >= {from:DateTime64(3, 'UTC')}
+      AND WindowStart < {to:DateTime64(3, 'UTC')}
+      AND Metric IN ('mae', 'rmse', 'mape')
+    GROUP BY ModelVersion, Metric, WindowStart
+)
 ORDER BY series, time

@@ -13,19 +13,25 @@
 --   from: {type: "DateTime64(3, 'UTC')", default: now-7d}
 --   to: {type: "DateTime64(3, 'UTC')", default: now}
 SELECT argMax(ModelVersion, (WindowStart, ModelVersion)) AS version,
-       toUInt64(sumIf(Value, Metric = 'prediction_count')) AS predictions,
-       toUInt64(sumIf(Value, Metric = 'label_count')) AS labels,
-       argMaxIf(toNullable(Value), (WindowStart, ModelVersion), Metric = 'accuracy') AS accuracy,
-       argMaxIf(toNullable(Value), (WindowStart, ModelVersion), Metric = 'f1') AS f1,
-       argMaxIf(toNullable(Value), (WindowStart, ModelVersion), Metric = 'mae') AS mae,
-       argMaxIf(toNullable(Value), (WindowStart, ModelVersion), Metric = 'latency_p95_ms') AS latency_p95_ms,
-       argMaxIf(toNullable(Value), (WindowStart, ModelVersion), Metric = 'error_rate') AS error_rate
-FROM ml_evaluations FINAL
-WHERE ModelName = {model:String}
-  AND ({version:String} = '' OR ModelVersion = {version:String})
-  AND Segment = {segment:String}
-  AND Window = {window:String}
-  AND WindowStart >= {from:DateTime64(3, 'UTC')}
-  AND WindowStart < {to:DateTime64(3, 'UTC')}
-  AND Metric IN ('prediction_count', 'label_count', 'accuracy', 'f1', 'mae',
-                 'latency_p95_ms', 'error_rate')
+       toUInt64(sumIf(latest, Metric = 'prediction_count')) AS predictions,
+       toUInt64(sumIf(latest, Metric = 'label_count')) AS labels,
+       argMaxIf(toNullable(latest), (WindowStart, ModelVersion), Metric = 'accuracy') AS accuracy,
+       argMaxIf(toNullable(latest), (WindowStart, ModelVersion), Metric = 'f1') AS f1,
+       argMaxIf(toNullable(latest), (WindowStart, ModelVersion), Metric = 'mae') AS mae,
+       argMaxIf(toNullable(latest), (WindowStart, ModelVersion), Metric = 'latency_p95_ms') AS latency_p95_ms,
+       argMaxIf(toNullable(latest), (WindowStart, ModelVersion), Metric = 'error_rate') AS error_rate
+FROM (
+    -- The latest evaluation of each window: argMax, not FINAL, which would merge the parts
+    -- the evaluator has just written (docs/storage.md, "What the dashboard reads").
+    SELECT ModelVersion, Metric, WindowStart, argMax(Value, EvaluatedAt) AS latest
+    FROM ml_evaluations
+    WHERE ModelName = {model:String}
+      AND ({version:String} = '' OR ModelVersion = {version:String})
+      AND Segment = {segment:String}
+      AND Window = {window:String}
+      AND WindowStart >= {from:DateTime64(3, 'UTC')}
+      AND WindowStart < {to:DateTime64(3, 'UTC')}
+      AND Metric IN ('prediction_count', 'label_count', 'accuracy', 'f1', 'mae',
+                     'latency_p95_ms', 'error_rate')
+    GROUP BY ModelVersion, Metric, WindowStart
+)

@@ -16,13 +16,19 @@
 --   to: {type: "DateTime64(3, 'UTC')", default: now}
 SELECT WindowStart AS time,
        if({version:String} = '', ModelVersion, Metric) AS series,
-       Value AS value
-FROM ml_evaluations FINAL
-WHERE ModelName = {model:String}
-  AND ({version:String} = '' OR ModelVersion = {version:String})
-  AND Segment = {segment:String}
-  AND Window = {window:String}
-  AND WindowStart >= {from:DateTime64(3, 'UTC')}
-  AND WindowStart < {to:DateTime64(3, 'UTC')}
-  AND Metric = 'prediction_count'
+       latest AS value
+FROM (
+    -- The latest evaluation of each window: argMax, not FINAL, which would merge the parts
+    -- the evaluator has just written (docs/storage.md, "What the dashboard reads").
+    SELECT ModelVersion, Metric, WindowStart, argMax(Value, EvaluatedAt) AS latest
+    FROM ml_evaluations
+    WHERE ModelName = {model:String}
+      AND ({version:String} = '' OR ModelVersion = {version:String})
+      AND Segment = {segment:String}
+      AND Window = {window:String}
+      AND WindowStart >= {from:DateTime64(3, 'UTC')}
+      AND WindowStart < {to:DateTime64(3, 'UTC')}
+      AND Metric = 'prediction_count'
+    GROUP BY ModelVersion, Metric, WindowStart
+)
 ORDER BY series, time

@@ -2,7 +2,8 @@
 -- description: >-
 --   The window's labelled predictions whose prediction missed (regression: the largest
 --   errors first), with the trace to follow in a tracing tool. Reads raw rows, so its range
---   is at most one day.
+--   is at most one day. A segment `key=value` keeps that value's predictions (the pooled
+--   `other` value has no predictions of its own here).
 -- page: window
 -- order: 20
 -- visualization: table
@@ -10,6 +11,7 @@
 -- params:
 --   model: {type: String, description: "the model's name"}
 --   version: {type: String, default: '', description: 'one version, or all if empty'}
+--   segment: {type: String, default: '', description: 'a segment value (region=eu), or all traffic if empty'}
 --   from: {type: "DateTime64(3, 'UTC')", description: "the window's start"}
 --   to: {type: "DateTime64(3, 'UTC')", description: "the window's end"}
 --   limit: {type: UInt32, default: 200, description: rows shown at most}
@@ -26,6 +28,9 @@ FROM (
       AND Timestamp >= {from:DateTime64(3, 'UTC')}
       AND Timestamp < {to:DateTime64(3, 'UTC')}
       AND (ActualValue IS NOT NULL OR PredictedLabel != ActualLabel)
+      AND ({segment:String} = ''
+           OR Segments[splitByChar('=', {segment:String})[1]]
+              = arrayStringConcat(arraySlice(splitByChar('=', {segment:String}), 2), '='))
 ) AS o
 LEFT JOIN (
     SELECT PredictionId, any(TraceId) AS TraceId, any(SpanId) AS SpanId

@@ -12,11 +12,12 @@
     service.kill()                                   # the crash: SIGKILL, no drain
     assert ServeProcess.start(tmp_path / "data").stop() == 0
 
-The service picks free ports (``--otlp-*-port 0``) and says which in its ready line on
-stdout; stdout and stderr (its JSON log lines) go to files beside the data directory, one
-pair per start, and the log is quoted when the service fails. The store is read in this
-process only after the service exited: chDB lets one process at a time open a folder, and
-one folder at a time per process (so every helper here closes it again).
+The service picks free ports (``--otlp-*-port 0``, and ``--http-port 0`` for the dashboard
+unless the flags name one) and says which in its ready line on stdout; stdout and stderr
+(its JSON log lines) go to files beside the data directory, one pair per start, and the log
+is quoted when the service fails. The store is read in this process only after the service
+exited: chDB lets one process at a time open a folder, and one folder at a time per process
+(so every helper here closes it again).
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class ServeProcess:
     http_port: int
     grpc_port: int
     log_path: Path
+    dashboard_port: int | None = None
+    """The web dashboard's port (``None``: the service serves none)."""
 
     @classmethod
     def start(cls, data_dir: Path, *flags: str, timeout: float = START_TIMEOUT) -> ServeProcess:
@@ -79,11 +82,21 @@ class ServeProcess:
         stem = f"{data_dir.name}-serve-{time.monotonic_ns()}"
         out_path, log_path = data_dir.parent / f"{stem}.stdout", data_dir.parent / f"{stem}.log"
         command = [str(INFERWATCH), "serve", "--data-dir", str(data_dir)]
-        command += ["--otlp-http-port", "0", "--otlp-grpc-port", "0", *flags]
+        command += ["--otlp-http-port", "0", "--otlp-grpc-port", "0"]
+        if "--http-port" not in flags:
+            command += ["--http-port", "0"]  # never the default 8080: tests run side by side
+        command += flags
         with out_path.open("wb") as out, log_path.open("wb") as err:
             process = subprocess.Popen(command, stdout=out, stderr=err, env=clean_environ())
         ready = _wait_for_ready(process, out_path, log_path, timeout)
-        return cls(process, data_dir, ready["otlp_http_port"], ready["otlp_grpc_port"], log_path)
+        return cls(
+            process,
+            data_dir,
+            ready["otlp_http_port"],
+            ready["otlp_grpc_port"],
+            log_path,
+            ready.get("http_port"),
+        )
 
     @property
     def http_url(self) -> str:

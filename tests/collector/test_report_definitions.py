@@ -308,6 +308,11 @@ def test_misclassified_lists_the_wrong_predictions_of_the_window_with_their_trac
     assert len(only.rows) == sum(p.version == "2" for p in expected)
     assert len(run(client, data, "window_misclassified", model="fraud", limit=3,
                    **window).rows) == 3  # fmt: skip
+    eu = run(client, data, "window_misclassified", model="fraud", segment="region=eu", **window)
+    assert [r["prediction_id"] for r in eu.records()] == [
+        p.id for p in expected if p.region == "eu"
+    ]
+    assert 0 < len(eu.rows) < len(records)
 
 
 def test_misclassified_of_a_regression_model_puts_the_largest_errors_first(
@@ -331,7 +336,7 @@ def test_a_raw_table_report_refuses_a_range_longer_than_its_max_range(
     assert definition.reads_raw_rows and definition.max_range == timedelta(days=1)
     day = {"from": iso(data.end - 24 * HOUR), "to": iso(data.end)}
     assert run(client, data, "window_misclassified", model="fraud", **day).rows
-    with pytest.raises(ParameterError, match="at most 1 day"):
+    with pytest.raises(ParameterError, match="at most 1d, got 2 days"):
         run(client, data, "window_misclassified", model="fraud", **{"from": "now-2d", "to": "now"})
 
 

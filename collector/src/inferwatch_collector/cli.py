@@ -1,4 +1,5 @@
-"""The ``inferwatch`` command: ``serve``, ``collector``, ``migrate``, ``evaluate``, ``thresholds``.
+"""The ``inferwatch`` command: ``serve``, ``collector``, ``migrate``, ``evaluate``,
+``thresholds``, ``report`` and ``demo``.
 
 Every setting of ``CollectorSettings`` is a flag (``--otlp-http-port``), an environment
 variable (``INFERWATCH_OTLP_HTTP_PORT``) and a key of the config file's ``collector:``
@@ -18,8 +19,11 @@ from dataclasses import fields
 from typing import Any
 
 from .cli_evaluate import add_evaluate_arguments, add_thresholds_arguments, evaluate, suggest
+from .cli_report import add_report_arguments, report
 from .config import CollectorSettings, ConfigError, flag_name, load_settings
+from .demo import add_demo_arguments, run_demo
 from .monitoring_config import MonitoringConfig, load_monitoring_config
+from .report.definitions import DefinitionError
 from .store.errors import InvalidDsnError, StoreError
 from .wal.errors import WalError
 
@@ -84,10 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
             "choose a rule's threshold from the metric's history",
             add_thresholds_arguments,
         ),
+        ("report", "a static report of one model: HTML, Markdown, JSON, CSV", add_report_arguments),
     ):
         command = commands.add_parser(name, help=summary, description=summary)
         add_arguments(command)
         _add_setting_flags(command)
+    demo = "a scikit-learn model sends drifting traffic and late labels to the running service"
+    add_demo_arguments(commands.add_parser("demo", help=demo, description=demo))
     return parser
 
 
@@ -101,6 +108,8 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "demo":  # a client of the service: no settings, no store
+        return run_demo(args)
     flags = {f.name: getattr(args, f.name) for f in fields(CollectorSettings)}
     try:
         settings = load_settings(flags, args.config)
@@ -122,7 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return evaluate(args, settings, monitoring)
         if args.command == "thresholds":
             return suggest(args, settings, monitoring)
+        if args.command == "report":
+            return report(args, settings, monitoring)
         return _serve(settings, monitoring)
+    except DefinitionError as exc:  # a report definition (--dashboards-dir) that is wrong
+        print(f"inferwatch: bad report definition: {exc}", file=sys.stderr)
+        return 2
     except InvalidDsnError as exc:  # a bad setting, found when the store is opened
         print(f"inferwatch: --dsn: {exc}", file=sys.stderr)
         return 2

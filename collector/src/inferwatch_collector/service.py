@@ -2,7 +2,8 @@
 
 ``CollectorService(settings).start()`` brings the parts up in dependency order (store and
 schema, log, writer, then the receivers that acknowledge); ``stop()`` takes them down in
-reverse, draining what was acknowledged into the store first.
+reverse, draining what was acknowledged into the store first. With a monitoring config
+(``inferwatch serve``) it also serves the web dashboard and runs the evaluation on schedule.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .store.client import open_client, redact_dsn
 from .store.migrations import run_migrations
 from .store_writer import StoreHealth, StoreWriter, WriterSettings, log_identity
 from .wal import WriteAheadLog
+from .web import DashboardServer, checked_definitions
 
 _logger = logging.getLogger("inferwatch.collector")
 
@@ -58,6 +60,7 @@ class CollectorService:
         self.monitoring = monitoring
         """With a monitoring config the service also evaluates on schedule (``serve``)."""
         self.schedule: EvaluationSchedule | None = None
+        self.dashboard: DashboardServer | None = None
         self._discovery: Path | None = None
         self.wal: WriteAheadLog | None = None
         self.writer: StoreWriter | None = None
@@ -77,6 +80,12 @@ class CollectorService:
         )
         rules = None if self.monitoring is None else [rule.name for rule in self.monitoring.rules]
         self.metrics.registry.register(EvaluationsExport(self.client, rules=rules))
+        if self.monitoring is not None:
+            try:
+                self._start_dashboard(self.monitoring)
+            except BaseException:  # a bad definition or a taken port: nothing else started yet
+                self.stop()
+                raise
         self.wal = WriteAheadLog(
             settings.wal_dir, max_bytes=settings.queue_max_bytes, fsync=settings.wal_fsync
         )
@@ -99,6 +108,26 @@ class CollectorService:
         if self.monitoring is not None:
             self._start_evaluation(self.monitoring)
 
+    def _start_dashboard(self, monitoring: MonitoringConfig) -> None:
+        """Check every report definition against the store, then serve the dashboard.
+
+        Raises ``DefinitionError`` (naming the file) or ``OSError`` (the port is taken).
+        """
+        settings = self.settings
+        definitions = checked_definitions(self.client, settings.dashboards_dir or None)
+        dashboard = DashboardServer(
+            self.client, definitions, monitoring, settings.host, settings.http_port
+        )
+        try:
+            dashboard.start()
+        except OSError as exc:
+            raise OSError(
+                f"--http-port {settings.http_port}: cannot serve the dashboard on "
+                f"{settings.host}: {exc.strerror or exc}"
+            ) from exc
+        self.dashboard = dashboard
+        _logger.info("dashboard at %s (%d reports)", dashboard.url, len(definitions))
+
     def _start_evaluation(self, monitoring: MonitoringConfig) -> None:
         assert self.http is not None
         job = EvaluationJob(self.client, monitoring)
@@ -107,7 +136,10 @@ class CollectorService:
         self.schedule = EvaluationSchedule(job)
         self.schedule.start()
         self._discovery = write_discovery(
-            self.settings.data_dir, self.settings.host, self.http.port
+            self.settings.data_dir,
+            self.settings.host,
+            self.http.port,
+            dashboard_port=None if self.dashboard is None else self.dashboard.port,
         )
 
     def _start_receivers(self) -> None:
@@ -141,6 +173,8 @@ class CollectorService:
             return self._stopped
         if self._discovery is not None:
             self._discovery.unlink(missing_ok=True)
+        if self.dashboard is not None:
+            self.dashboard.stop()
         if self.schedule is not None:
             self.schedule.stop()
         for receiver in (self.grpc, self.http):
@@ -165,6 +199,8 @@ class CollectorService:
         self.start()
         assert self.grpc is not None and self.http is not None
         ports = {"otlp_grpc_port": self.grpc.port, "otlp_http_port": self.http.port}
+        if self.dashboard is not None:
+            ports["http_port"] = self.dashboard.port
         print(json.dumps({"event": "ready", **ports}), flush=True)
         stop.wait()
         return 0 if self.stop() else 1

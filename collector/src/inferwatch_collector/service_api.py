@@ -4,6 +4,8 @@ One process at a time can open an embedded (chDB) store, so while ``inferwatch s
 ``inferwatch evaluate`` and ``inferwatch thresholds suggest`` reach the data through it: the
 service writes ``<data-dir>/service.json`` (its pid, host and HTTP port) and answers
 ``POST /api/v1/evaluate`` and ``POST /api/v1/thresholds/suggest`` on its OTLP/HTTP port.
+The same file gives the web dashboard's port (``dashboard_port``), whose JSON API
+(``/api/v1/reports/<name>``, ``/api/v1/pages/<page>``) serves the reports.
 """
 
 from __future__ import annotations
@@ -75,18 +77,35 @@ class RunningService:
     pid: int
     host: str
     http_port: int
+    dashboard_port: int | None = None
+    """The web dashboard's port; ``None`` for a service that serves none."""
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.http_port}"
+        """The OTLP/HTTP port's base URL (``/api/v1/evaluate``)."""
+        return f"http://{_url_host(self.host)}:{self.http_port}"
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """The web dashboard's base URL (its pages and ``/api/v1/reports``), if it has one."""
+        if self.dashboard_port is None:
+            return None
+        return f"http://{_url_host(self.host)}:{self.dashboard_port}"
 
 
-def write_discovery(data_dir: str, host: str, http_port: int) -> Path:
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def write_discovery(
+    data_dir: str, host: str, http_port: int, dashboard_port: int | None = None
+) -> Path:
     """Record where this service answers, for commands started beside it."""
     path = Path(data_dir) / DISCOVERY_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "host": host, "http_port": http_port}))
+    found = {"pid": os.getpid(), "host": host, "http_port": http_port}
+    tmp.write_text(json.dumps({**found, "dashboard_port": dashboard_port}))
     tmp.replace(path)
     return path
 
@@ -99,4 +118,10 @@ def running_service(data_dir: str) -> RunningService | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     host = "127.0.0.1" if found["host"] in ("0.0.0.0", "::", "") else found["host"]
-    return RunningService(int(found["pid"]), host, int(found["http_port"]))
+    dashboard = found.get("dashboard_port")
+    return RunningService(
+        int(found["pid"]),
+        host,
+        int(found["http_port"]),
+        None if dashboard is None else int(dashboard),
+    )

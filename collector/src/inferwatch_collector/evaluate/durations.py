@@ -24,3 +24,16 @@ def parse_duration(text: str) -> timedelta:
             "s, m, h, d or w (e.g. 5m, 1h, 7d)"
         )
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+def format_duration(duration: timedelta) -> str:
+    """``duration`` as the config file writes it, in the largest whole unit.
+
+    >>> format_duration(timedelta(days=1)), format_duration(timedelta(seconds=90))
+    ('1d', '90s')
+    """
+    seconds = int(duration.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

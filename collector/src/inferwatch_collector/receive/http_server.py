@@ -65,7 +65,12 @@ ErrorAnswer = Callable[[dict[str, str], int, str], Answer]
 
 
 class HttpServer:
-    """Serves `routes` (path → method → route) from a background thread."""
+    """Serves `routes` (path → method → route) from a background thread.
+
+    A path is matched exactly first; a route key ending in `/*` (`/static/*`) then serves
+    every path under it, the longest such key winning. The route reads the rest of the
+    path from `request.path`.
+    """
 
     def __init__(
         self,
@@ -76,6 +81,7 @@ class HttpServer:
         max_body_bytes: int = 20 * 1024 * 1024,
         max_concurrent_requests: int = 32,
         idle_timeout: float = 60.0,
+        thread_name: str = "otlp-http",
     ) -> None:
         self._address = address
         self._routes = routes
@@ -83,6 +89,7 @@ class HttpServer:
         self._max_body_bytes = max_body_bytes
         self._max_concurrent_requests = max_concurrent_requests
         self._idle_timeout = idle_timeout
+        self._thread_name = thread_name
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -90,9 +97,20 @@ class HttpServer:
         """Bind and serve in a daemon thread; raises `OSError` if the address is taken."""
         self._server = _Server(self._address, self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="otlp-http", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name=self._thread_name, daemon=True
         )
         self._thread.start()
+
+    def route_for(self, path: str) -> dict[str, Route] | None:
+        """The methods serving `path`: its exact route, else the longest `/*` prefix route."""
+        methods = self._routes.get(path)
+        if methods is not None:
+            return methods
+        found, length = None, -1
+        for key, candidate in list(self._routes.items()):  # a copy: routes may be added live
+            if key.endswith("/*") and path.startswith(key[:-1]) and len(key) > length:
+                found, length = candidate, len(key)
+        return found
 
     @property
     def port(self) -> int:
@@ -177,7 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         path, _, query = self.path.partition("?")
-        methods = self.server.owner._routes.get(path)
+        methods = self.server.owner.route_for(path)
         if methods is None:
             self._answer_error(404, f"no route for {path}", close=True)
         elif self.command not in methods:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from inferwatch_collector.evaluate.durations import parse_duration
+from inferwatch_collector.evaluate.durations import format_duration, parse_duration
 from inferwatch_collector.report.definitions import Parameter, ReportDefinition
 
 READ_ONLY = {"readonly": 1}
@@ -149,7 +149,7 @@ def _check_range(definition: ReportDefinition, bound: Mapping[str, Any]) -> None
     if definition.max_range is not None and end - start > definition.max_range:
         raise ParameterError(
             f"report {definition.name!r} reads raw rows: its range is at most "
-            f"{definition.max_range}, got {end - start}"
+            f"{format_duration(definition.max_range)}, got {end - start}"
         )
 
 

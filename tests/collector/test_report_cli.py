@@ -271,7 +271,7 @@ def comparable(answer: dict[str, Any]) -> dict[str, Any]:
     """The report without what differs between two runs (when, how long, read from where)."""
     rest = {k: v for k, v in answer.items() if k not in ("generated_at", "source", "reports")}
     rest["reports"] = {
-        name: {k: v for k, v in result.items() if k not in ("elapsed_ms", "read_rows")}
+        name: {k: v for k, v in result.items() if k != "elapsed_ms"}
         for name, result in answer["reports"].items()
     }
     return rest

@@ -446,6 +446,50 @@ def test_a_good_definition_loads_and_runs(client: Client, data: SeededData, tmp_
     assert count > 0
 
 
+VARIANT = """\
+-- title: Drift only
+-- page: model
+-- order: 5
+-- query: model_metric_series
+-- params:
+--   metrics: {default: [psi]}
+"""
+
+
+def test_a_definition_reuses_another_query_with_its_own_defaults(
+    client: Client, data: SeededData, tmp_path: Path
+) -> None:
+    variant = load_definition(write(tmp_path, VARIANT))
+    base = DEFINITIONS["model_metric_series"]
+    assert variant.sql == base.sql and variant.columns == base.columns
+    assert (variant.title, variant.page, variant.order) == ("Drift only", "model", 5)
+    assert variant.parameter("metrics").type == "Array(String)"
+    assert variant.parameter("metrics").default == ["psi"]
+    result = run_report(client, variant, {"model": data.classifier, "from": iso(data.start)},
+                        now=data.now)  # fmt: skip
+    assert result.rows and {r["series"].split(" ")[0] for r in result.records()} == {"psi"}
+    both = run_report(client, variant, {"model": data.classifier, "metrics": "psi,f1",
+                                        "from": iso(data.start)}, now=data.now)  # fmt: skip
+    assert {r["series"].split(" ")[0] for r in both.records()} == {"psi", "f1"}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (VARIANT.replace("query: model_metric_series", "query: no_such_report"),
+         "'query: no_such_report' names no definition file"),
+        (VARIANT + "SELECT 1\n", "remove this SQL"),
+        (VARIANT.replace("metrics: {default: [psi]}", "metrics: {default: [psi], colour: 1}"),
+         "unknown key 'colour'"),
+    ],
+)  # fmt: skip
+def test_a_wrong_reuse_fails_naming_the_file(tmp_path: Path, text: str, problem: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(DefinitionError) as raised:
+        load_definition(path)
+    assert str(raised.value).startswith(f"{path}: ") and problem in str(raised.value)
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

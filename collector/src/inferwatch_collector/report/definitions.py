@@ -54,6 +54,7 @@ _PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([^{}]+?)\s*\}")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _TABLE_REF = re.compile(r"\b(?:FROM|JOIN)\s+(?:\w+\.)?(\w+)", re.IGNORECASE)
 _HEADER_KEYS = {
+    "query",
     "title",
     "description",
     "page",
@@ -184,6 +185,10 @@ def parse_definition(text: str, path: str) -> ReportDefinition:
         raise DefinitionError(f"{path}: the file name must be lower_snake_case.sql")
     header = _load_header(header_text, path)
     sql = sql.strip().rstrip(";").strip()
+    if "query" in header:
+        if sql:
+            raise DefinitionError(f"{path}: 'query' reuses another file's SQL: remove this SQL")
+        header, sql = _inherit(header, path)
     if not sql:
         raise DefinitionError(f"{path}: no SQL after the header")
     parameters = _parameters(header.get("params") or {}, path)
@@ -244,6 +249,31 @@ def _load_header(text: str, path: str) -> dict[str, Any]:
             f"{path}: unknown header key {unknown[0]!r} (known: {', '.join(sorted(_HEADER_KEYS))})"
         )
     return header
+
+
+def _inherit(header: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
+    """The header and SQL of a file that says ``query: <name>``: ``<name>.sql`` (beside it,
+    else built in) gives the SQL and every header key this file does not set; a parameter this
+    file names takes its keys over the base's (``metrics: {default: [psi]}``)."""
+    base_name = header["query"]
+    if not isinstance(base_name, str) or not _NAME.match(base_name):
+        raise DefinitionError(f"{path}: 'query' must name another definition, got {base_name!r}")
+    candidates = (Path(path).parent / f"{base_name}.sql", builtin_folder() / f"{base_name}.sql")
+    base_path = next((c for c in candidates if c.is_file()), None)
+    if base_path is None:
+        raise DefinitionError(f"{path}: 'query: {base_name}' names no definition file")
+    base_header_text, base_sql = _split_header(base_path.read_text(encoding="utf-8"))
+    base = _load_header(base_header_text, str(base_path))
+    if "query" in base:
+        raise DefinitionError(f"{path}: {base_path.name} reuses a query itself: name its base")
+    merged_params = dict(base.get("params") or {})
+    for name, spec in (header.get("params") or {}).items():
+        known = merged_params.get(name)
+        if isinstance(known, str):
+            known = {"type": known}
+        merged_params[name] = {**(known or {}), **spec} if isinstance(spec, dict) else spec
+    own = {k: v for k, v in header.items() if k not in ("query", "params")}
+    return {**base, **own, "params": merged_params}, base_sql.strip().rstrip(";").strip()
 
 
 def _text(header: Mapping[str, Any], key: str, path: str, required: bool = False) -> str:

@@ -57,6 +57,18 @@ def variable_text(name: str) -> Expression:
     return Expression(f"decodeURLComponent('${{{name}:percentencode}}')", (name,))
 
 
+def fixed_list(parameter: Parameter) -> Expression:
+    """A list parameter (the metrics of one chart) is the panel's own: its default, written
+    from the definition file as a literal (no dashboard variable can change it)."""
+    items = parameter.default if isinstance(parameter.default, list) else [parameter.default]
+    quoted = ", ".join(_string_literal(str(item)) for item in items)
+    return Expression(f"CAST([{quoted}] AS {parameter.type})")
+
+
+def _string_literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def window_start() -> Expression:
     """The ``window_start`` variable as a time: ISO 8601 text or Unix milliseconds (what a
     Grafana data link's ``${__value.time}`` gives); empty is ``NULL`` (no rows)."""
@@ -88,6 +100,8 @@ def parameter_expression(parameter: Parameter, page: str) -> Expression:
         return Expression(macro)
     if parameter.name == "window_start":
         return window_start()
+    if parameter.type.startswith("Array(") and parameter.default is not None:
+        return fixed_list(parameter)
     text = variable_text(parameter.name)
     if parameter.is_time:
         return Expression(f"parseDateTime64BestEffortOrNull({text.sql}, 3, 'UTC')", text.variables)

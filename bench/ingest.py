@@ -10,14 +10,18 @@ carrying 1,000 predictions:
 
 Rows of the table, per payload:
 
-- (a)  decode + conversion to rows, as the collector does it: ``ParseFromString``,
-  ``validate_traces``, ``convert_traces`` (in batches the writer would form);
+- (a)  decode + conversion to rows by the Python converter: ``ParseFromString``,
+  ``validate_traces``, ``convert_traces`` (in batches the writer would form) — how the
+  collector converts batch spans;
 - (a') the same plus ``insert_tables`` into a fresh embedded chDB (no network);
-- (fastpath) ClickHouse decoding the protobuf itself, when ``inferwatch_collector.fastpath``
-  exists and works (measured as found, never required);
+- (a-ch) chDB decoding the protobuf itself, converting and inserting (no network;
+  ``store.decoded.DecodedTraceInserter`` on the writer's batches) — how the collector
+  converts requests without batch or label spans, so the ``single`` payload; there (b) is
+  compared with it;
 - (b)  end to end: ``inferwatch serve`` as a subprocess, client processes POSTing the
   serialized requests (keep-alive, ``application/x-protobuf``) until all are acknowledged,
-  timed from the first send until ``/metrics`` shows every prediction row committed;
+  timed from the first send until ``/metrics`` shows every prediction row committed
+  (polled less often as the end nears: each scrape queries the store);
 - (c)  overload: many clients without pacing against a service with a small
   ``--queue-max-bytes``; answers counted by status, the service's peak RSS reported.
 
@@ -186,7 +190,7 @@ def make_payload(name: str, count: int, seed: int) -> Payload:
     return Payload(name, [build(rng) for _ in range(count)], spans)
 
 
-# --- (a), (a'), fastpath: in this process -----------------------------------------------------
+# --- (a), (a'), (a-ch): in this process --------------------------------------------------------
 
 
 def writer_batches(blobs: list[bytes]) -> list[list[bytes]]:
@@ -207,7 +211,7 @@ def writer_batches(blobs: list[bytes]) -> list[list[bytes]]:
 
 
 def decode_convert(batch: list[bytes]) -> dict[str, object]:
-    """(a): what the collector does between the request bytes and the columns."""
+    """(a): what the Python converter does between the request bytes and the columns."""
     from inferwatch_collector.convert import convert_traces
     from inferwatch_collector.validate import validate_traces
 
@@ -264,44 +268,41 @@ def convert_insert(client: object, batch: list[bytes], token: str) -> None:
     insert_tables(client, decode_convert(batch), token)  # type: ignore[arg-type]
 
 
-def measure_fastpath(payload: Payload, rounds: int, client: object) -> float | None:
-    """Median seconds of the ClickHouse-side decode + insert (on the writer's batches), if a
-    usable fast path exists and takes these payloads; else None, with a line saying why."""
-    try:
-        from inferwatch_collector.fastpath import insert_trace_requests
-    except ImportError as exc:
-        print(f"  (fastpath not measured: {exc})")
+def decodable(blobs: list[bytes]) -> list[bytes]:
+    """The requests the receiver logs for the ClickHouse decode (no batch or label span)."""
+    from inferwatch_collector.validate import check_traces
+
+    return [
+        blob
+        for blob in blobs
+        if not check_traces(ExportTraceServiceRequest.FromString(blob)).batch_or_label
+    ]
+
+
+def measure_decoded(payload: Payload, rounds: int, client: object) -> float | None:
+    """Median seconds of (a-ch): chDB decoding the writer's batches itself (decode, convert,
+    insert, no network), as the writer does for them; None when the receiver would not log
+    these requests for it (batch spans)."""
+    from inferwatch_collector.store.decoded import DecodedTraceInserter
+
+    if len(decodable(payload.blobs)) < len(payload.blobs):
         return None
     batches = writer_batches(payload.blobs)
+    inserter = DecodedTraceInserter(client)  # type: ignore[arg-type]
     try:
-        if fastpath_declines(client, batches[0]):
-            print("  (fastpath not measured: it hands these payloads back to Python)")
-            return None
-        insert_trace_requests(client, batches[0][:1], f"bench-fastpath-{payload.name}-warm")
+        inserter.insert(batches[0][:1], f"bench-decoded-{payload.name}-warm", predictions=True)
         return statistics.median(
             sum(
-                timed(lambda b=b, t=t: insert_trace_requests(client, b, t))
+                timed(lambda b=b, t=t: inserter.insert(b, t, predictions=True))
                 for b, t in zip(batches, tokens, strict=True)
             )
             for tokens in (
-                [f"bench-fastpath-{payload.name}-{r}-{i}" for i in range(len(batches))]
+                [f"bench-decoded-{payload.name}-{r}-{i}" for i in range(len(batches))]
                 for r in range(rounds)
             )
         )
-    except Exception as exc:  # noqa: BLE001 - an optional row: report it and go on
-        print(f"  (fastpath not measured: {type(exc).__name__}: {exc})")
-        return None
-
-
-def fastpath_declines(client: object, blobs: list[bytes]) -> bool:
-    """Whether the fast path's own survey finds values it leaves to the Python conversion."""
-    from inferwatch_collector.fastpath import queries, trace_insert
-
-    with tempfile.NamedTemporaryFile(suffix=".otlp") as stream:
-        stream.write(trace_insert.length_delimited(blobs))
-        stream.flush()
-        survey = queries.survey(queries.file_source(stream.name))
-        return bool(client.query(survey).result_rows[0][1])  # type: ignore[attr-defined]
+    finally:
+        inserter.close()
 
 
 # --- the service under test -------------------------------------------------------------------
@@ -475,10 +476,13 @@ def end_to_end_round(service: Service, payload: Payload, clients: int) -> EndToE
     cpu_before = service.cpu_seconds()
     report = run_clients(service.port, payload.blobs, clients, 1, None)
     give_up = time.monotonic() + COMMIT_TIMEOUT
+    first = expected - payload.predictions
     while (stored := service.inserted_predictions()) < expected:
         if time.monotonic() > give_up:
             raise RuntimeError(f"{stored} of {expected} prediction rows stored after the timeout")
-        time.sleep(0.02)
+        time.sleep(
+            _poll_interval(stored - first, expected - stored, time.time() - report.first_send)
+        )
     committed = time.time()
     return EndToEnd(
         committed - report.first_send,
@@ -486,6 +490,16 @@ def end_to_end_round(service: Service, payload: Payload, clients: int) -> EndToE
         report.cpu_seconds,
         service.cpu_seconds() - cpu_before,
     )
+
+
+def _poll_interval(done: int, left: int, elapsed: float) -> float:
+    """How long to wait before reading /metrics again: each scrape queries the store (the
+    evaluation gauges) on the writer's client, so polling every 20 ms slowed the writer it
+    measures. Wait about half the expected remaining time, between 20 and 250 ms."""
+    if done <= 0:
+        return 0.1
+    remaining = left * elapsed / done
+    return min(0.25, max(0.02, remaining / 2))
 
 
 def measure_end_to_end(
@@ -568,11 +582,12 @@ def run_payload(name: str, args: argparse.Namespace, client: object) -> dict[str
     ]
     first = rounds[0]
     a = measure_in_process(first, args.rounds, client)
-    print(rate_row("(a) decode+convert", first, a["a"]))
-    print(rate_row("(a') decode+convert+insert", first, a["a'"]))
-    fast = measure_fastpath(first, args.rounds, client)
-    if fast is not None:
-        print(rate_row("(fastpath) ClickHouse decode+insert", first, fast))
+    print(rate_row("(a) Python: decode+convert", first, a["a"]))
+    print(rate_row("(a') Python: decode+convert+insert", first, a["a'"]))
+    decoded = measure_decoded(first, args.rounds, client)
+    if decoded is not None:
+        print(rate_row("(a-ch) chDB: decode+convert+insert", first, decoded))
+    collectors = a["a"] if decoded is None else decoded  # how the collector converts these
     b = measure_end_to_end(rounds, args.clients, args.serve_args)
     cpu = (
         f"all acknowledged after {b['acknowledged_after'] / b['seconds']:.0%} of the time; "
@@ -580,8 +595,9 @@ def run_payload(name: str, args: argparse.Namespace, client: object) -> dict[str
         f"service peak RSS {b['peak_rss'] / 2**20:,.0f} MiB"
     )
     print(rate_row("(b) end to end over HTTP", first, b["seconds"], cpu))
-    ratio = a["a"] / b["seconds"]
-    print(f"| {name:<6} | {'(b)/(a)':<36} | {ratio:>12.2f} | {'':>14} | |")
+    ratio = collectors / b["seconds"]
+    which = "(b)/(a)" if decoded is None else "(b)/(a-ch)"
+    print(f"| {name:<6} | {which:<36} | {ratio:>12.2f} | {'':>14} | |")
     return {
         "spans_per_s": first.spans / b["seconds"],
         "predictions_per_s": first.predictions / b["seconds"],

@@ -2,7 +2,9 @@
 
 A receiver acknowledges only after ``ingest`` returns, and ``ingest`` returns only after the
 request's good items are durable in the log (group commit), so nothing acknowledged is lost.
-Bad items are dropped here and reported as a partial success.
+Bad items are dropped here and reported as a partial success. A trace request without batch
+or label spans is logged for the ClickHouse decode (``record_kinds.DECODABLE_TRACES``), with
+the counts validation found.
 """
 
 from __future__ import annotations
@@ -13,15 +15,20 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from . import record_kinds
 from .receive import Backpressure, IngestResult, Signal
 from .selfmetrics import SelfMetrics
 from .store_writer import StoreHealth
-from .validate import validate_logs, validate_metrics, validate_traces
+from .validate import check_traces, validate_logs, validate_metrics, validate_traces
 from .wal import WalFull, WriteAheadLog
 
 _logger = logging.getLogger("inferwatch.collector")
 
-KIND_OF_SIGNAL = {Signal.TRACES: 1, Signal.METRICS: 2, Signal.LOGS: 3}
+KIND_OF_SIGNAL = {
+    Signal.TRACES: record_kinds.TRACES,
+    Signal.METRICS: record_kinds.METRICS,
+    Signal.LOGS: record_kinds.LOGS,
+}
 """The write-ahead log's record kind of each signal's serialized request."""
 
 _VALIDATORS: dict[Signal, Callable[[Any], tuple[Any, int, str]]] = {
@@ -58,17 +65,36 @@ class DurableIngestor:
         self._health = health
 
     def ingest(self, signal: Signal, request: Message, raw: bytes | None = None) -> IngestResult:
+        if signal is Signal.TRACES:
+            return self._ingest_traces(request, raw)
         name = signal.value
         received = count_items(signal, request)
         kept, rejected, message = _VALIDATORS[signal](request)
+        self._count(name, received, rejected)
+        if received > rejected:
+            self._append(signal, KIND_OF_SIGNAL[signal], _serialized(kept, request, raw))
+            self._metrics.accepted.labels(signal=name).inc(received - rejected)
+        return IngestResult(rejected=rejected, message=message)
+
+    def _ingest_traces(self, request: Any, raw: bytes | None) -> IngestResult:
+        check = check_traces(request)
+        self._count(Signal.TRACES.value, check.spans + check.rejected, check.rejected)
+        if check.spans:
+            payload = _serialized(check.request, request, raw)
+            if check.batch_or_label:
+                kind = record_kinds.TRACES
+            else:
+                kind, payload = record_kinds.decodable_trace_record(
+                    payload, spans=check.spans, predictions=check.predictions
+                )
+            self._append(Signal.TRACES, kind, payload)
+            self._metrics.accepted.labels(signal=Signal.TRACES.value).inc(check.spans)
+        return IngestResult(rejected=check.rejected, message=check.message)
+
+    def _count(self, name: str, received: int, rejected: int) -> None:
         self._metrics.received.labels(signal=name).inc(received)
         if rejected:
             self._metrics.rejected.labels(signal=name).inc(rejected)
-        if received > rejected:
-            whole = kept is request and raw is not None
-            self._append(signal, raw if whole else kept.SerializeToString())  # type: ignore[arg-type]
-            self._metrics.accepted.labels(signal=name).inc(received - rejected)
-        return IngestResult(rejected=rejected, message=message)
 
     def check_room(self, signal: Signal, nbytes: int) -> None:
         """Raise ``Backpressure`` now if a request of ``nbytes`` would not fit in the log."""
@@ -85,8 +111,16 @@ class DurableIngestor:
             unavailable=down,
         )
 
-    def _append(self, signal: Signal, payload: bytes) -> None:
+    def _append(self, signal: Signal, kind: int, payload: bytes) -> None:
         try:
-            self._wal.append(KIND_OF_SIGNAL[signal], payload)
+            self._wal.append(kind, payload)
         except WalFull:
             self._refuse(signal)
+
+
+def _serialized(kept: Any, request: Any, raw: bytes | None) -> bytes:
+    """The kept request's bytes: those received when nothing was removed."""
+    if kept is request and raw is not None:
+        return raw
+    data: bytes = kept.SerializeToString()
+    return data

@@ -25,6 +25,7 @@ table is ``otel_metrics_exponential_histogram``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,3 +249,50 @@ class TableColumns:
             raise ValueError(f"cannot extend {self.table} with rows of {other.table}")
         for name, values in other.columns.items():
             self.columns[name].extend(values)
+
+
+class TableRows:
+    """The rows of one table, gathered in order as row tuples or as runs of whole columns.
+
+    A batch span's predictions come as columns (most of them one repeated value): adding them
+    as columns spares building a tuple per row and transposing it back (bench/convert.py).
+
+    >>> rows = TableRows(ML_LABELS)
+    >>> rows.append((1, "svc", "fraud", "p1", "1", None, {}))
+    >>> rows.add_columns([[2, 3], ["svc"] * 2, ["fraud"] * 2, ["p2", "p3"], ["0", "1"],
+    ...                   [None, None], [{}, {}]])
+    >>> rows.table().columns["PredictionId"]
+    ['p1', 'p2', 'p3']
+    """
+
+    __slots__ = ("name", "_chunks", "_rows")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._chunks: list[tuple[bool, Any]] = []  # (is row tuples, the rows or columns)
+        self._rows: list[tuple[Any, ...]] | None = None
+
+    def append(self, row: tuple[Any, ...]) -> None:
+        """Add one row (in the order of ``TABLE_COLUMNS[name]``)."""
+        if self._rows is None:
+            self._rows = []
+            self._chunks.append((True, self._rows))
+        self._rows.append(row)
+
+    def add_columns(self, columns: Sequence[Sequence[Any]]) -> None:
+        """Add rows given column by column (equal lengths, ``TABLE_COLUMNS`` order)."""
+        self._chunks.append((False, columns))
+        self._rows = None
+
+    def table(self) -> TableColumns:
+        """Every row added, as columns."""
+        if len(self._chunks) == 1 and self._chunks[0][0]:
+            return TableColumns.from_rows(self.name, self._chunks[0][1])
+        table = TableColumns.empty(self.name)
+        lists = list(table.columns.values())
+        for is_rows, chunk in self._chunks:
+            if is_rows:
+                chunk = zip(*chunk, strict=True)
+            for column, values in zip(lists, chunk, strict=True):
+                column.extend(values)
+        return table

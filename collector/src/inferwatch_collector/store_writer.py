@@ -6,6 +6,12 @@ derived from the batch's sequence numbers, then *complete* it. After a crash the
 batch is re-formed exactly and re-inserted with the same tokens, which ClickHouse
 recognises, so a replay stores nothing twice. While the store fails, the writer retries with
 exponential backoff and the log grows; receivers answer 429/503 once the log is full.
+
+Trace requests logged for the ClickHouse decode (``record_kinds.DECODABLE_TRACES``) are
+stored apart, under the token ``"<batch token>:decoded"``: by chDB decoding them itself when
+the batch holds enough of their spans to repay the statements' fixed cost
+(``WriterSettings.decode_min_spans``), else, or when a statement leaves them to Python, by
+the Python converter — the same rows under the same tokens either way (docs/storage.md).
 """
 
 from __future__ import annotations
@@ -27,18 +33,20 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from . import record_kinds
 from .convert import convert_logs, convert_metrics, convert_traces, merge_tables
-from .rows import TableColumns
+from .rows import ML_PREDICTIONS, OTEL_TRACES, TableColumns
 from .selfmetrics import SelfMetrics
+from .store.decoded import DecodedTraceInserter, LeftToPython, decodes_in_clickhouse
 from .store.writer import insert_tables
 from .wal import WalRecord, WriteAheadLog
 
 _logger = logging.getLogger("inferwatch.collector")
 
 _KINDS: dict[int, tuple[Callable[[], Any], Callable[[list[Any]], dict[str, TableColumns]]]] = {
-    1: (ExportTraceServiceRequest, convert_traces),
-    2: (ExportMetricsServiceRequest, convert_metrics),
-    3: (ExportLogsServiceRequest, convert_logs),
+    record_kinds.TRACES: (ExportTraceServiceRequest, convert_traces),
+    record_kinds.METRICS: (ExportMetricsServiceRequest, convert_metrics),
+    record_kinds.LOGS: (ExportLogsServiceRequest, convert_logs),
 }
 
 
@@ -58,12 +66,22 @@ class WriterSettings:
     batch_interval: float = 0.2
     retry_initial: float = 0.5
     retry_max: float = 30.0
+    decode_min_spans: int = 4096
+    """Fewest decodable spans in a batch for chDB to decode them itself: each statement costs
+    ClickHouse tens of milliseconds to analyse whatever the rows, and below this many spans
+    the Python converter is quicker (bench/ingest.py)."""
 
 
 def records_to_tables(records: list[WalRecord]) -> dict[str, TableColumns]:
     """Parse the logged requests of a batch and convert them into one column set per table."""
     requests: dict[int, list[Any]] = {kind: [] for kind in _KINDS}
     for record in records:
+        if record.kind == record_kinds.DECODABLE_TRACES:
+            message = ExportTraceServiceRequest.FromString(
+                record_kinds.split_decodable(record.payload)[2]
+            )
+            requests[record_kinds.TRACES].append(message)
+            continue
         message_type, _ = _KINDS[record.kind]
         message = message_type()
         message.ParseFromString(record.payload)
@@ -71,6 +89,43 @@ def records_to_tables(records: list[WalRecord]) -> dict[str, TableColumns]:
     return merge_tables(
         *(_KINDS[kind][1](messages) for kind, messages in requests.items() if messages)
     )
+
+
+@dataclass
+class Flush:
+    """A batch ready to store: the Python converter's tables, and the decodable requests.
+
+    ``decodable`` are kind-4 requests (their bytes), stored under ``"<token>:decoded"``:
+    by chDB decoding them while ``decoded_tables`` is None, else from those tables (the Python
+    converter's rows of the same requests) but for the ``decoded_stored`` ones, which chDB
+    stored before a statement left the rest to Python.
+    """
+
+    tables: dict[str, TableColumns]
+    decodable: list[memoryview] = field(default_factory=list)
+    spans: int = 0
+    predictions: int = 0
+    decoded_tables: dict[str, TableColumns] | None = None
+    decoded_stored: frozenset[str] = frozenset()
+
+
+def convert_batch(records: list[WalRecord], *, decode_min_spans: int | None) -> Flush:
+    """The Python converter's tables of a batch's records, its decodable requests apart.
+
+    With ``decode_min_spans`` None (a store that does not decode), or fewer decodable spans
+    than that, those are converted in Python too (``Flush.decoded_tables``).
+    """
+    decodable = [r for r in records if r.kind == record_kinds.DECODABLE_TRACES]
+    others = [r for r in records if r.kind != record_kinds.DECODABLE_TRACES]
+    flush = Flush(records_to_tables(others) if others else {})
+    for record in decodable:
+        spans, predictions, request = record_kinds.split_decodable(record.payload)
+        flush.decodable.append(request)
+        flush.spans += spans
+        flush.predictions += predictions
+    if decodable and (decode_min_spans is None or flush.spans < decode_min_spans):
+        flush.decoded_tables = records_to_tables(decodable)
+    return flush
 
 
 def log_identity(directory: Path) -> str:
@@ -108,8 +163,11 @@ class StoreWriter:
         # Two stages, so that converting batch n+1 overlaps inserting batch n (chDB releases
         # the GIL for part of an insert; bench/ingest.py): the converter reads and converts,
         # the inserter claims, inserts and completes, one converted batch between them.
-        self._converted: queue.Queue[tuple[list[WalRecord], dict[str, TableColumns] | None]]
+        self._converted: queue.Queue[tuple[list[WalRecord], Flush | None]]
         self._converted = queue.Queue(maxsize=1)
+        decodes = decodes_in_clickhouse(client)
+        self._decode_min_spans = settings.decode_min_spans if decodes else None
+        self._decoder = DecodedTraceInserter(client) if decodes else None
         self._claimed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inferwatch-writer", daemon=True)
         self._converter = threading.Thread(
@@ -126,6 +184,8 @@ class StoreWriter:
         self._thread.join(drain_timeout + 5.0)
         if self._converter.is_alive():
             self._converter.join(5.0)
+        if self._decoder is not None:
+            self._decoder.close()
         return self._wal.pending_records == 0
 
     def _run(self) -> None:
@@ -183,19 +243,19 @@ class StoreWriter:
         ):
             time.sleep(0.01)
 
-    def _convert(self, batch: list[WalRecord]) -> dict[str, TableColumns] | None:
+    def _convert(self, batch: list[WalRecord]) -> Flush | None:
         try:
-            return records_to_tables(batch)
+            return convert_batch(batch, decode_min_spans=self._decode_min_spans)
         except Exception:
             _logger.exception(
                 "batch %d-%d cannot be converted; it is skipped", batch[0].seq, batch[-1].seq
             )
             return None
 
-    def _hand_over(self, batch: list[WalRecord], tables: dict[str, TableColumns] | None) -> None:
+    def _hand_over(self, batch: list[WalRecord], flush: Flush | None) -> None:
         while not self._finished():
             try:
-                self._converted.put((batch, tables), timeout=0.5)
+                self._converted.put((batch, flush), timeout=0.5)
                 return
             except queue.Full:
                 continue
@@ -204,29 +264,53 @@ class StoreWriter:
 
     def _insert_next(self) -> None:
         try:
-            batch, tables = self._converted.get(timeout=0.5)
+            batch, flush = self._converted.get(timeout=0.5)
         except queue.Empty:
             return
         self._wal.claim(batch[0].seq, batch[-1].seq)
         self._claimed.set()
-        self._store(batch, tables)
+        self._store(batch, flush)
 
-    def _store(self, batch: list[WalRecord], tables: dict[str, TableColumns] | None) -> bool:
+    def _store(self, batch: list[WalRecord], flush: Flush | None) -> bool:
         """Insert a claimed batch and complete it; False if stopped before it was stored."""
         first, last = batch[0].seq, batch[-1].seq
-        if tables is None:
+        if flush is None:
             self._metrics.dead_letters.inc(len(batch))
-        elif not self._insert_with_retry(tables, f"{self._identity}-{first}-{last}"):
+        elif not self._insert_with_retry(flush, f"{self._identity}-{first}-{last}"):
             return False
         self._wal.complete(last)
         return True
 
-    def _insert_with_retry(self, tables: dict[str, TableColumns], token: str) -> bool:
+    def _insert_flush(self, flush: Flush, token: str) -> dict[str, int]:
+        counts = insert_tables(self._client, flush.tables, token)
+        if flush.decodable:
+            for table, rows in self._insert_decodable(flush, f"{token}:decoded").items():
+                counts[table] = counts.get(table, 0) + rows
+        return counts
+
+    def _insert_decodable(self, flush: Flush, token: str) -> dict[str, int]:
+        decoded = {OTEL_TRACES: flush.spans, ML_PREDICTIONS: flush.predictions}
+        if flush.decoded_tables is None:
+            assert self._decoder is not None
+            try:
+                self._decoder.insert(flush.decodable, token, predictions=flush.predictions > 0)
+                return decoded
+            except LeftToPython as exc:
+                _logger.debug("the Python converter takes this batch: %s", exc)
+                flush.decoded_stored = exc.stored
+                flush.decoded_tables = convert_traces(
+                    [ExportTraceServiceRequest.FromString(request) for request in flush.decodable]
+                )
+        rest = {t: c for t, c in flush.decoded_tables.items() if t not in flush.decoded_stored}
+        counts = insert_tables(self._client, rest, token)
+        return counts | {table: decoded[table] for table in flush.decoded_stored}
+
+    def _insert_with_retry(self, flush: Flush, token: str) -> bool:
         delay = self._settings.retry_initial
         while True:
             started = time.perf_counter()
             try:
-                counts = insert_tables(self._client, tables, token)
+                counts = self._insert_flush(flush, token)
             except Exception as exc:  # noqa: BLE001 - any store failure is retried
                 self._record_failure(exc)
                 if self._stopping.is_set() and time.monotonic() > self._drain_deadline:

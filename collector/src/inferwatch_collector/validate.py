@@ -5,6 +5,8 @@ how many items were rejected, and a message naming the first few problems, e.g.
 ``"span 3: ml.prediction.id has 4 items, ml.prediction.label has 3"``. Items are numbered from
 0 in request order across all resources and scopes. When nothing is wrong the *same* request
 object comes back, untouched and uncopied — the common case costs one read-only pass.
+``check_traces`` also says what the kept spans are (single-prediction, batch, label), for the
+write-ahead log's record kind (``record_kinds``).
 
 What is rejected:
 
@@ -31,6 +33,7 @@ True
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from operator import methodcaller
 from typing import Any
 
@@ -78,6 +81,8 @@ _EXPECTED: dict[str, tuple[set[str | None], str]] = {
 }
 """The kinds each per-prediction attribute (or each of its array items) may have."""
 _STATUSES = {semconv.STATUS_OK, semconv.STATUS_ERROR}
+_STATUS = semconv.ML_PREDICTION_STATUS
+_SINGLE_KINDS = {key: allowed for key, (allowed, _) in _EXPECTED.items()}
 _WATCHED = frozenset(
     (_MODEL, _COUNT, _LABEL, _LABEL_VALUE, _EVENT_NAME_ATTRIBUTE, *semconv.PER_PREDICTION_ARRAYS)
 )
@@ -88,6 +93,32 @@ Problems = list[tuple[tuple[int, ...], str]]
 
 
 # --- traces ------------------------------------------------------------------------------------
+PLAIN, SINGLE, BATCH, LABEL = range(4)
+"""What a span is: a plain span, a single-prediction span, a batch span, a label span."""
+
+
+@dataclass(frozen=True, slots=True)
+class TraceCheck:
+    """What :func:`check_traces` found in a trace request.
+
+    Args:
+        request: the request without its bad spans (the same object when none is bad).
+        rejected: spans rejected.
+        message: what was wrong with them (``""`` when nothing).
+        spans: spans kept.
+        predictions: single-prediction spans kept (one ``ml_predictions`` row each).
+        batch_or_label: whether a kept span is a batch span or a label span (their rows are
+            made by the Python converter only; see ``store/decoded.py``).
+    """
+
+    request: ExportTraceServiceRequest
+    rejected: int
+    message: str
+    spans: int
+    predictions: int
+    batch_or_label: bool
+
+
 def validate_traces(
     request: ExportTraceServiceRequest,
 ) -> tuple[ExportTraceServiceRequest, int, str]:
@@ -97,49 +128,65 @@ def validate_traces(
         ``(request without the bad spans, spans rejected, message)``; ``request`` itself when
         none is rejected.
     """
+    check = check_traces(request)
+    return check.request, check.rejected, check.message
+
+
+def check_traces(request: ExportTraceServiceRequest) -> TraceCheck:
+    """Remove the bad spans of ``request`` and count what the good ones are."""
     problems: Problems = []
+    shapes = [0, 0, 0, 0]
     number = 0
     for r, resource_spans in enumerate(request.resource_spans):
         for s, scope_spans in enumerate(resource_spans.scope_spans):
             for p, span in enumerate(scope_spans.spans):
-                problem = span_problem(span)
-                if problem is not None:
+                problem, shape = span_check(span)
+                if problem is None:
+                    shapes[shape] += 1
+                else:
                     problems.append(((r, s, p), f"span {number}: {problem}"))
                 number += 1
-    if not problems:
-        return request, 0, ""
-    kept = ExportTraceServiceRequest()
-    kept.CopyFrom(request)
-    for (r, s, p), _ in reversed(problems):
-        del kept.resource_spans[r].scope_spans[s].spans[p]
-    return kept, len(problems), _summary(problems)
+    kept = request
+    if problems:
+        kept = ExportTraceServiceRequest()
+        kept.CopyFrom(request)
+        for (r, s, p), _ in reversed(problems):
+            del kept.resource_spans[r].scope_spans[s].spans[p]
+    return TraceCheck(
+        kept,
+        len(problems),
+        _summary(problems) if problems else "",
+        spans=number - len(problems),
+        predictions=shapes[SINGLE],
+        batch_or_label=bool(shapes[BATCH] or shapes[LABEL]),
+    )
 
 
 def span_problem(span: Any) -> str | None:
     """What is wrong with one span, or None when it can be stored."""
+    return span_check(span)[0]
+
+
+def span_check(span: Any) -> tuple[str | None, int]:
+    """``(what is wrong with the span or None, what it is: PLAIN, SINGLE, BATCH or LABEL)``."""
     if len(span.trace_id) != 16:
-        return f"trace_id has {len(span.trace_id)} bytes, expected 16"
+        return f"trace_id has {len(span.trace_id)} bytes, expected 16", PLAIN
     if len(span.span_id) != 8:
-        return f"span_id has {len(span.span_id)} bytes, expected 8"
+        return f"span_id has {len(span.span_id)} bytes, expected 8", PLAIN
     ml = _watched(span.attributes)
     if span.name == semconv.LABEL_EVENT_NAME:
-        return label_problem(ml)
-    if ml is None or _MODEL not in ml:
-        return None
-    return prediction_problem(ml)
+        return label_problem(ml), LABEL
+    if _MODEL not in ml:
+        return None, PLAIN
+    if _plain_single(ml):
+        return None, SINGLE
+    return prediction_check(ml)
 
 
-def _watched(attributes: Any) -> dict[str, Any] | None:
+def _watched(attributes: Any) -> dict[str, Any]:
     # Hot loop (bench/convert.py, "validate"): only the keys validation needs are kept.
     watched = _WATCHED
-    found = None
-    for kv in attributes:
-        key = kv.key
-        if key in watched:
-            if found is None:
-                found = {}
-            found[key] = kv.value
-    return found
+    return {key: kv.value for kv in attributes if (key := kv.key) in watched}
 
 
 def _kind_problem(key: str, kind: str | None, item: int | None = None) -> str | None:
@@ -150,16 +197,41 @@ def _kind_problem(key: str, kind: str | None, item: int | None = None) -> str | 
     return f"{where} must be {expected}, got {_KIND_NAMES.get(kind, kind)}"
 
 
+def _plain_single(ml: dict[str, Any]) -> bool:
+    """A single-prediction span with nothing wrong, as SDKs send them (the common case,
+    judged without building the messages of :func:`prediction_check`)."""
+    model = ml[_MODEL]
+    if not model.string_value:
+        return False
+    count = ml.get(_COUNT)
+    if count is not None and (_KIND_OF(count) != _INT or count.int_value != 1):
+        return False
+    kinds = _SINGLE_KINDS
+    for key, value in ml.items():
+        allowed = kinds.get(key)
+        if allowed is not None:
+            if _KIND_OF(value) not in allowed:
+                return False
+            if key == _STATUS and value.string_value not in _STATUSES:
+                return False
+    return True
+
+
 def prediction_problem(ml: dict[str, Any]) -> str | None:
     """What is wrong with a prediction span's ``ml.*`` attributes (``AnyValue`` by key)."""
+    return prediction_check(ml)[0]
+
+
+def prediction_check(ml: dict[str, Any]) -> tuple[str | None, int]:
+    """``(what is wrong or None, SINGLE or BATCH)`` for a prediction span's ``ml.*``."""
     model = ml[_MODEL]
     if _KIND_OF(model) != _STRING or not model.string_value:
-        return f"{_MODEL} must be a non-empty string"
+        return f"{_MODEL} must be a non-empty string", SINGLE
     count = None
     if _COUNT in ml:
         count_value = ml[_COUNT]
         if _KIND_OF(count_value) != _INT or count_value.int_value < 0:
-            return f"{_COUNT} must be an int >= 0"
+            return f"{_COUNT} must be an int >= 0", SINGLE
         count = count_value.int_value
     arrays: dict[str, Any] = {}
     singles: dict[str, Any] = {}
@@ -172,8 +244,8 @@ def prediction_problem(ml: dict[str, Any]) -> str | None:
             else:
                 singles[key] = (kind, value)
     if arrays:
-        return _arrays_problem(arrays, singles, count)
-    return _singles_problem(singles, count)
+        return _arrays_problem(arrays, singles, count), BATCH
+    return _singles_problem(singles, count), SINGLE
 
 
 def _singles_problem(singles: dict[str, Any], count: int | None) -> str | None:

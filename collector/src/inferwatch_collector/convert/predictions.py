@@ -5,18 +5,19 @@ attributes; a batch call (or a span gathered by the SDK's hot-path buffer) carri
 arrays, one item per prediction, and may carry each prediction's own timestamp, duration,
 status and trace/span ids — otherwise every row takes the span's.
 
-Rows are tuples in the order of ``rows.ML_PREDICTIONS_COLUMNS``. Conversion never raises on
-a well-formed protobuf: values of the wrong type become ``None``/``""`` (validation is what
-rejects them, before anything is acknowledged).
+Rows go to a ``rows.TableRows`` in the order of ``rows.ML_PREDICTIONS_COLUMNS``: a single
+call as one tuple, a batch span as whole columns. Conversion never raises on a well-formed
+protobuf: values of the wrong type become ``None``/``""`` (validation is what rejects them,
+before anything is acknowledged).
 """
 
 from __future__ import annotations
 
-from itertools import repeat
 from typing import Any
 
 from inferwatch import semconv
 
+from ..rows import TableRows
 from .attributes import format_value
 
 SpanFacts = tuple[str, int, int, str, str, bool]
@@ -52,9 +53,9 @@ _STR_ONLY, _INT_ONLY, _FLOAT_ONLY = {str}, {int}, {float}
 
 
 def prediction_rows(
-    strings: dict[str, str], values: dict[str, Any], span: SpanFacts, rows: list[tuple[Any, ...]]
+    strings: dict[str, str], values: dict[str, Any], span: SpanFacts, rows: TableRows
 ) -> None:
-    """Append the ``ml_predictions`` rows of one prediction span to ``rows``.
+    """Add the ``ml_predictions`` rows of one prediction span to ``rows``.
 
     Args:
         strings: every attribute as a string (the exporter's ``SpanAttributes``).
@@ -110,7 +111,7 @@ def _single_row(
     values: dict[str, Any],
     split: SplitAttributes,
     span: SpanFacts,
-    rows: list[tuple[Any, ...]],
+    rows: TableRows,
 ) -> None:
     service, start, end, trace_id, span_id, error = span
     latency = (end - start) / 1e6
@@ -160,7 +161,7 @@ def _batch_rows(
     values: dict[str, Any],
     split: SplitAttributes,
     span: SpanFacts,
-    rows: list[tuple[Any, ...]],
+    rows: TableRows,
 ) -> None:
     service, start, end, trace_id, span_id, error = span
     ids = values.get(_ID)
@@ -172,24 +173,24 @@ def _batch_rows(
     segments, features, others = split
     timestamps = _items(values, _TIMESTAMP, count)
     labels = _items(values, _LABEL, count)
-    rows.extend(
-        zip(
-            repeat(start) if timestamps is None else _timestamps(timestamps, start),
-            repeat(service),
-            repeat(strings[_MODEL]),
-            repeat(strings.get(_VERSION, "")),
-            repeat(strings.get(_TASK, "")),
+    rows.add_columns(
+        (
+            [start] * count if timestamps is None else _timestamps(timestamps, start),
+            [service] * count,
+            [strings[_MODEL]] * count,
+            [strings.get(_VERSION, "")] * count,
+            [strings.get(_TASK, "")] * count,
             _ids(ids, span_id),
-            repeat(strings.get(_LABEL, "")) if labels is None else _strings(labels),
-            _numbers(_items(values, _SCORE, count)),
-            _numbers(_items(values, _VALUE, count)),
-            _latencies(_items(values, _DURATION, count), (end - start) / 1e6),
-            _statuses(_items(values, _STATUS, count), error),
-            _hex_ids(_items(values, _TRACE_ID, count), trace_id),
-            _hex_ids(_items(values, _SPAN_ID, count), span_id),
-            repeat(segments),
+            [strings.get(_LABEL, "")] * count if labels is None else _strings(labels),
+            _numbers(_items(values, _SCORE, count), count),
+            _numbers(_items(values, _VALUE, count), count),
+            _latencies(_items(values, _DURATION, count), (end - start) / 1e6, count),
+            _statuses(_items(values, _STATUS, count), error, count),
+            _hex_ids(_items(values, _TRACE_ID, count), trace_id, count),
+            _hex_ids(_items(values, _SPAN_ID, count), span_id, count),
+            [segments] * count,
             _feature_rows(features, values, count),
-            repeat(others),
+            [others] * count,
         )
     )
 
@@ -210,9 +211,9 @@ def _strings(items: list[Any]) -> list[str]:
     return ["" if item is None else format_value(item) for item in items]
 
 
-def _numbers(items: list[Any] | None) -> Any:
+def _numbers(items: list[Any] | None, count: int) -> list[Any]:
     if items is None:
-        return repeat(None)
+        return [None] * count
     if set(map(type, items)) == _FLOAT_ONLY and _finite_sum(items):  # no NaN among them
         return items
     return [item if type(item) in _NUMBERS and item == item else None for item in items]
@@ -229,25 +230,25 @@ def _timestamps(items: list[Any], default: int) -> list[int]:
     return [item if type(item) is int and item > 0 else default for item in items]
 
 
-def _latencies(durations: list[Any] | None, fallback: float) -> Any:
+def _latencies(durations: list[Any] | None, fallback: float, count: int) -> list[float]:
     if durations is None:
-        return repeat(fallback)
+        return [fallback] * count
     return [
         item * 1000.0 if type(item) in _NUMBERS and item == item else fallback for item in durations
     ]
 
 
-def _statuses(statuses: list[Any] | None, error: bool) -> Any:
+def _statuses(statuses: list[Any] | None, error: bool, count: int) -> list[str]:
     if statuses is None:
-        return repeat(_ERROR if error else _OK)
+        return [_ERROR if error else _OK] * count
     if _ERROR not in statuses:
-        return repeat(_OK)
+        return [_OK] * count
     return [_ERROR if item == _ERROR else _OK for item in statuses]
 
 
-def _hex_ids(items: list[Any] | None, default: str) -> Any:
+def _hex_ids(items: list[Any] | None, default: str, count: int) -> list[str]:
     if items is None:
-        return repeat(default)
+        return [default] * count
     if set(map(type, items)) == _STR_ONLY and "" not in items:
         joined = " ".join(items)
         if joined == joined.lower():  # the SDK's ids are lowercase already
@@ -263,7 +264,7 @@ def _feature_rows(features: dict[str, str], values: dict[str, Any], count: int) 
         if key.startswith(_FEATURE) and type(items) is list and len(items) == count
     }
     if not arrays:
-        return repeat(features)
+        return [features] * count
     per_row = [dict(features) for _ in range(count)]
     for name, items in arrays.items():
         for row, item in zip(per_row, items, strict=True):

@@ -20,7 +20,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from inferwatch import semconv
 
-from ..rows import ML_LABELS, ML_PREDICTIONS, OTEL_TRACES, TableColumns
+from ..rows import ML_LABELS, ML_PREDICTIONS, OTEL_TRACES, TableColumns, TableRows
 from .attributes import any_value, attribute_map, format_value
 from .gc_pause import paused_gc
 from .labels import label_rows
@@ -43,7 +43,7 @@ class _Rows:
 
     def __init__(self) -> None:
         self.spans: list[tuple[Any, ...]] = []
-        self.predictions: list[tuple[Any, ...]] = []
+        self.predictions = TableRows(ML_PREDICTIONS)
         self.labels: list[tuple[Any, ...]] = []
 
 
@@ -70,7 +70,7 @@ def _traces_tables(requests: Iterable[ExportTraceServiceRequest]) -> dict[str, T
                 _spans_rows(scope_spans, service, resource, rows)
     return {
         OTEL_TRACES: TableColumns.from_rows(OTEL_TRACES, rows.spans),
-        ML_PREDICTIONS: TableColumns.from_rows(ML_PREDICTIONS, rows.predictions),
+        ML_PREDICTIONS: rows.predictions.table(),
         ML_LABELS: TableColumns.from_rows(ML_LABELS, rows.labels),
     }
 

@@ -1,0 +1,246 @@
+"""``INSERT … SELECT`` statements that decode OTLP trace requests inside ClickHouse.
+
+Each statement reads the length-delimited requests of a flush from a file (``file(…)``),
+flattens them with ``ARRAY JOIN`` to one row per span and fills one table with the rows
+``convert/traces.py`` and ``convert/predictions.py`` make of the same requests:
+:func:`insert_traces` every span into ``otel_traces``, :func:`insert_predictions` every
+single-prediction span into ``ml_predictions``. Batch spans and label spans are not decoded
+here: the receiver logs the requests holding one for the Python converter, and the statements
+stop on one (``NEEDS_PYTHON``) should it come anyway.
+
+ClickHouse analyses each statement anew, in time that grows with its expressions, so each
+formatter appears once per statement: the traces statement formats the resource's, the
+span's, its events' and its links' attributes in one pass and slices the result.
+
+>>> "otel_traces" in insert_traces("/tmp/flush.otlp", "token")
+True
+"""
+
+from __future__ import annotations
+
+from inferwatch import semconv
+
+from ...rows import ML_PREDICTIONS_COLUMNS, OTEL_TRACES_COLUMNS
+from .expressions import (
+    Value,
+    ascii_lower,
+    attribute_texts,
+    hex_id,
+    leaf_texts,
+    needs_python,
+    number,
+    sql_string,
+    unique_keys,
+)
+from .schema import PREDICTIONS, SETTINGS, TRACES, Reading, file_source
+
+_KINDS = "['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']"
+_CODES = "['Unset', 'Ok', 'Error']"
+_ZERO_TRACE_ID = sql_string("0" * 32)
+_ZERO_SPAN_ID = sql_string("0" * 16)
+_LABEL_SPAN = sql_string(semconv.LABEL_EVENT_NAME)
+_PER_PREDICTION = "[" + ", ".join(map(sql_string, semconv.PER_PREDICTION_ARRAYS)) + "]"
+_ERROR = sql_string(semconv.STATUS_ERROR)
+_OK = sql_string(semconv.STATUS_OK)
+_SERVICE = sql_string("service.name")
+
+
+def settings_clause(token: str, reading: Reading) -> str:
+    """The SETTINGS of a decoding statement of ``reading``, deduplicated by ``token``."""
+    settings = {
+        **SETTINGS,
+        "format_schema_message_name": reading.message,
+        "insert_deduplicate": 1,
+        "insert_deduplication_token": token,
+    }
+    return "SETTINGS " + ", ".join(
+        f"{name} = {sql_string(value) if isinstance(value, str) else value}"
+        for name, value in settings.items()
+    )
+
+
+def spans_query(source: str, resource: dict[str, str]) -> str:
+    """One row per span (``sp``) with its scope (``ss``) and the ``resource`` columns (name:
+    expression over ``rs``, the resource's spans)."""
+    computed = ", ".join(f"{expression} AS {name}" for name, expression in resource.items())
+    return f"""
+SELECT {", ".join(resource)}, ss, sp
+FROM (
+    SELECT {computed}, rs.scope_spans AS scopes
+    FROM {source}
+    ARRAY JOIN resource_spans AS rs
+)
+ARRAY JOIN scopes AS ss
+ARRAY JOIN ss.spans AS sp"""
+
+
+def _enum_name(names: str, number: str, count: int) -> str:
+    # The converter indexes a Python tuple: negative numbers count from the end, as here.
+    return (
+        f"if({number} < {count}, if({number} >= 0, {names}[{number} + 1], {names}[{number}]), '')"
+    )
+
+
+def _attribute_map(keys: str, start: str, size: str) -> str:
+    """A Map of ``keys`` and their texts, sliced out of ``texts`` from position ``start``."""
+    return f"mapFromArrays({unique_keys(keys)}, arraySlice(texts, {start}, {size}))"
+
+
+def _sliced_maps(items: str, sizes: str, base: str) -> str:
+    """Per event (or link) in ``items``, its attribute Map (texts after position ``base``)."""
+    start = f"{base} + end - size + 1"
+    return (
+        f"arrayMap((e, size, end) -> {_attribute_map('e.attributes.key', start, 'size')}, "
+        f"{items}, {sizes}, arrayCumSum({sizes}))"
+    )
+
+
+def insert_traces(path: str, token: str) -> str:
+    """``otel_traces`` from the requests in ``path``: every span, as the OpenTelemetry
+    Collector's exporter writes it."""
+    columns = ", ".join(f"`{name}`" for name in OTEL_TRACES_COLUMNS)
+    start, end = "sp.start_time_unix_nano", "sp.end_time_unix_nano"
+    every_value = (
+        "arrayConcat(resource_attributes.value, sp.attributes.value, "
+        "arrayFlatten(sp.events.attributes.value), arrayFlatten(sp.links.attributes.value))"
+    )
+    resource = {"resource_attributes": "rs.resource.attributes"}
+    spans = spans_query(file_source(path, TRACES), resource)
+    return f"""
+INSERT INTO otel_traces ({columns})
+SELECT
+    fromUnixTimestamp64Nano(toInt64({start})),
+    if(trace_id = {_ZERO_TRACE_ID}, '', trace_id),
+    {hex_id("sp.span_id")},
+    if(parent = {_ZERO_SPAN_ID}, '', parent),
+    sp.trace_state,
+    if(sp.name = {_LABEL_SPAN}, {needs_python(f"sp.name = {_LABEL_SPAN}")}, sp.name),
+    {_enum_name(_KINDS, "sp.kind", 6)},
+    resource[{_SERVICE}],
+    resource,
+    ss.scope.name,
+    ss.scope.version,
+    {_attribute_map("sp.attributes.key", "resource_size + 1", "length(sp.attributes)")},
+    if({end} > {start}, {end} - {start}, 0),
+    {_enum_name(_CODES, "sp.status.code", 3)},
+    sp.status.message,
+    arrayMap(e -> fromUnixTimestamp64Nano(toInt64(e.time_unix_nano)), sp.events),
+    sp.events.name,
+    {_sliced_maps("sp.events", "event_sizes", "resource_size + length(sp.attributes)")},
+    arrayMap(l -> {hex_id("l.trace_id")}, sp.links),
+    arrayMap(l -> {hex_id("l.span_id")}, sp.links),
+    sp.links.trace_state,
+    {_sliced_maps("sp.links", "link_sizes", "own_end + arraySum(event_sizes)")}
+FROM (
+    SELECT
+        *,
+        {hex_id("sp.trace_id")} AS trace_id,
+        {hex_id("sp.parent_span_id")} AS parent,
+        {attribute_texts(every_value)} AS texts,
+        length(resource_attributes) AS resource_size,
+        resource_size + length(sp.attributes) AS own_end,
+        {_attribute_map("resource_attributes.key", "1", "resource_size")} AS resource,
+        arrayMap(e -> length(e.attributes), sp.events) AS event_sizes,
+        arrayMap(e -> length(e.attributes), sp.links) AS link_sizes
+    FROM ({spans})
+)
+{settings_clause(token, TRACES)}"""
+
+
+# --- ml_predictions -------------------------------------------------------------------------
+
+_ML_TEXTS = {
+    "model": semconv.ML_MODEL_NAME,
+    "version": semconv.ML_MODEL_VERSION,
+    "task": semconv.ML_TASK,
+    "id": semconv.ML_PREDICTION_ID,
+    "label": semconv.ML_PREDICTION_LABEL,
+    "status": semconv.ML_PREDICTION_STATUS,
+    "trace": semconv.ML_PREDICTION_TRACE_ID,
+    "span": semconv.ML_PREDICTION_SPAN_ID,
+}
+"""Attributes read as text, as ``t_<name>``."""
+_ML_VALUES = {
+    "score": semconv.ML_PREDICTION_SCORE,
+    "value": semconv.ML_PREDICTION_VALUE,
+    "ts": semconv.ML_PREDICTION_TIMESTAMP,
+    "duration": semconv.ML_PREDICTION_DURATION,
+}
+"""Attributes read as values, as ``v_<name>`` (a ``LeafValue``)."""
+_BATCH = f"arrayExists((k, kind) -> kind = 'array' AND has({_PER_PREDICTION}, k), keys, kinds)"
+_SEGMENT = f"startsWith(k, {sql_string(semconv.ML_SEGMENT_PREFIX)})"
+_FEATURE = f"startsWith(k, {sql_string(semconv.ML_FEATURE_PREFIX)})"
+_NOT_ML = "NOT startsWith(k, 'ml.')"
+
+
+def _prefixed(strip: bool, keep: str) -> str:
+    """A Map of the attributes whose key satisfies ``keep`` (a lambda body over ``k``)."""
+    cut = len(semconv.ML_SEGMENT_PREFIX) + 1
+    name = f"substring(k, {cut})" if strip else "k"
+    return (
+        f"mapFromArrays(arrayMap(k -> {name}, arrayFilter(k -> {keep}, keys)), "
+        f"arrayFilter((t, k) -> {keep}, texts, keys))"
+    )
+
+
+def _prediction_spans(path: str) -> str:
+    """One row per single-prediction span, with what ``predictions._single_row`` reads."""
+    attributes = "rs.resource.attributes"
+    service = f"{attributes}.value[indexOf({attributes}.key, {_SERVICE})]"
+    not_string = f"{service}.kind NOT IN ('string', 'none')"
+    resource = {  # service.name as the SDKs send it, a string; anything else is Python's
+        "service": f"if({not_string}, {needs_python(not_string)}, {service}.string_value)"
+    }
+    values = ",\n    ".join(
+        f"vals[indexOf(keys, {sql_string(key)})] AS v_{name}" for name, key in _ML_VALUES.items()
+    )
+    texts = ",\n    ".join(
+        f"texts[indexOf(keys, {sql_string(key)})] AS t_{name}" for name, key in _ML_TEXTS.items()
+    )
+    return f"""
+SELECT
+    service,
+    sp.start_time_unix_nano AS start,
+    sp.end_time_unix_nano AS end,
+    sp.status.code AS code,
+    if({hex_id("sp.trace_id")} = {_ZERO_TRACE_ID}, '', {hex_id("sp.trace_id")}) AS trace_id,
+    {hex_id("sp.span_id")} AS span_id,
+    sp.attributes.key AS keys,
+    sp.attributes.value AS vals,
+    vals.kind AS kinds,
+    {leaf_texts("vals")} AS texts,
+    {values},
+    {texts}
+FROM ({spans_query(file_source(path, PREDICTIONS), resource)})
+WHERE sp.name != {_LABEL_SPAN} AND has(keys, {sql_string(semconv.ML_MODEL_NAME)})"""
+
+
+def insert_predictions(path: str, token: str) -> str:
+    """``ml_predictions`` from the requests in ``path``: one row per single-prediction span
+    (``predictions._single_row``)."""
+    columns = ", ".join(f"`{name}`" for name in ML_PREDICTIONS_COLUMNS)
+    own_start = "v_ts.kind = 'int' AND v_ts.int_value > 0"
+    own_trace = "t_trace != ''"
+    error = f"if(t_status != '', t_status = {_ERROR}, code = 2)"
+    latency = f"{number(Value('v_duration.'))} * 1000.0"
+    return f"""
+INSERT INTO ml_predictions ({columns})
+SELECT
+    fromUnixTimestamp64Nano(if({own_start}, v_ts.int_value, toInt64(start))),
+    service,
+    t_model,
+    t_version,
+    t_task,
+    if(t_id != '', t_id, span_id),
+    if({_BATCH}, {needs_python(_BATCH)}, t_label),
+    {number(Value("v_score."))},
+    {number(Value("v_value."))},
+    ifNull({latency}, (toInt64(end) - toInt64(start)) / 1e6),
+    if({error}, {_ERROR}, {_OK}),
+    if({own_trace}, {ascii_lower("t_trace")}, trace_id),
+    if({own_trace}, {ascii_lower("t_span")}, span_id),
+    {_prefixed(True, _SEGMENT)},
+    {_prefixed(True, _FEATURE)},
+    {_prefixed(False, _NOT_ML)}
+FROM ({_prediction_spans(path)})
+{settings_clause(token, PREDICTIONS)}"""

@@ -1,0 +1,146 @@
+"""The writer lets chDB decode the trace requests logged for it, and stores the same rows.
+
+Requests go through the real ingestor (validation decides each record's kind) into a real
+write-ahead log; one writer drains it with the ClickHouse decode, another with the Python
+converter only. Every row of every table must be the same, and so must the rows the writer
+counts in its metrics.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from clickhouse_connect.driver import Client
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from inferwatch import semconv
+from inferwatch_collector import record_kinds
+from inferwatch_collector.durable_ingest import DurableIngestor
+from inferwatch_collector.receive import Signal
+from inferwatch_collector.rows import TABLE_COLUMNS
+from inferwatch_collector.selfmetrics import SelfMetrics
+from inferwatch_collector.store import open_client, run_migrations
+from inferwatch_collector.store_writer import StoreHealth, StoreWriter, WriterSettings
+from inferwatch_collector.wal import WriteAheadLog
+
+NOW_NS = time.time_ns() - 60_000_000_000
+
+
+def _any(value: Any) -> AnyValue:
+    if isinstance(value, list):
+        return AnyValue(array_value={"values": [_any(item) for item in value]})
+    if isinstance(value, str):
+        return AnyValue(string_value=value)
+    if isinstance(value, float):
+        return AnyValue(double_value=value)
+    return AnyValue(int_value=value)
+
+
+def _trace_request(rng: random.Random, shapes: list[str]) -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    resource = request.resource_spans.add()
+    resource.resource.attributes.append(KeyValue(key="service.name", value=_any("svc")))
+    scope = resource.scope_spans.add()
+    for index, shape in enumerate(shapes):
+        span = scope.spans.add(trace_id=rng.randbytes(16), span_id=rng.randbytes(8))
+        span.start_time_unix_nano = NOW_NS + index
+        span.end_time_unix_nano = NOW_NS + index + 1_500_000
+        span.name = "GET /" if shape == "plain" else "predict fraud"
+        values: dict[str, Any] = {"http.route": "/"}
+        if shape == "tagged":  # an array on a prediction span: left to Python by the decode
+            values["tags"] = ["a", "b"]
+        if shape in ("single", "tagged"):
+            values |= {
+                semconv.ML_MODEL_NAME: "fraud",
+                semconv.ML_PREDICTION_ID: f"p{rng.getrandbits(64)}",
+                semconv.ML_PREDICTION_SCORE: rng.choice([0.25, math.nan]),
+                semconv.ML_SEGMENT_PREFIX + "region": "eu",
+            }
+        elif shape == "batch":
+            values |= {
+                semconv.ML_MODEL_NAME: "fraud",
+                semconv.ML_PREDICTION_ID: [f"b{rng.getrandbits(64)}" for _ in range(3)],
+                semconv.ML_PREDICTION_SCORE: [0.5, 0.25, math.nan],
+            }
+        span.attributes.extend(KeyValue(key=k, value=_any(v)) for k, v in values.items())
+    return request
+
+
+def _label_records() -> ExportLogsServiceRequest:
+    request = ExportLogsServiceRequest()
+    record = request.resource_logs.add().scope_logs.add().log_records.add()
+    record.event_name, record.time_unix_nano = semconv.LABEL_EVENT_NAME, NOW_NS
+    for key, value in {semconv.ML_MODEL_NAME: "fraud", semconv.ML_PREDICTION_ID: "p1"}.items():
+        record.attributes.append(KeyValue(key=key, value=_any(value)))
+    record.attributes.append(KeyValue(key=semconv.ML_LABEL, value=_any("1")))
+    return request
+
+
+def _log_requests(wal: WriteAheadLog) -> list[int]:
+    """Trace requests of every shape and a log request, through the real ingestor."""
+    ingestor = DurableIngestor(wal, SelfMetrics(), StoreHealth(), max_bytes=1 << 30)
+    rng = random.Random(4)
+    shapes = [["single"] * 40, ["plain", "single"] * 10, ["single", "batch"], ["plain"] * 5]
+    for shape in [*shapes * 3, ["tagged", "single"]]:
+        request = _trace_request(rng, shape)
+        ingestor.ingest(Signal.TRACES, request, request.SerializeToString())
+    ingestor.ingest(Signal.LOGS, _label_records())
+    batch = wal.read_batch(max_records=1000, max_bytes=1 << 30)
+    return [record.kind for record in batch]
+
+
+def _drain(
+    tmp_path: Path, name: str, decode_min_spans: int, max_records: int = 1000
+) -> tuple[dict[str, Any], bytes]:
+    client = open_client(f"chdb://{tmp_path / name}/store")
+    try:
+        run_migrations(client, ttl_days=30)
+        wal = WriteAheadLog(tmp_path / name / "wal", fsync=False)
+        kinds = _log_requests(wal)
+        assert kinds.count(record_kinds.DECODABLE_TRACES) == 10
+        assert kinds.count(record_kinds.TRACES) == 3  # those holding a batch span
+        metrics = SelfMetrics()
+        settings = WriterSettings(
+            batch_max_records=max_records, batch_interval=0.01, decode_min_spans=decode_min_spans
+        )
+        writer = StoreWriter(wal, client, settings, metrics, StoreHealth(), "test")
+        writer.start()
+        assert writer.stop(drain_timeout=60)
+        wal.close()
+        return {table: _rows(client, table) for table in TABLE_COLUMNS}, metrics.render()[1]
+    finally:
+        client.close()
+
+
+def _rows(client: Client, table: str) -> list[Any]:
+    columns = ", ".join(f"`{name}`" for name in TABLE_COLUMNS[table])
+    rows = client.query(f"SELECT {columns} FROM {table}").result_rows
+    return sorted(repr(row) for row in rows)
+
+
+def _inserted(rendered: bytes) -> list[bytes]:
+    """The non-zero ``inferwatch_insert_rows_total`` lines."""
+    lines = rendered.splitlines()
+    return sorted(
+        line
+        for line in lines
+        if line.startswith(b"inferwatch_insert_rows_total") and not line.endswith(b" 0.0")
+    )
+
+
+def test_decoded_and_python_writers_store_the_same_rows_and_count_them(tmp_path: Path) -> None:
+    # Batches of 4 records: some decoded by chDB, the last one left to Python by it.
+    decoded, decoded_metrics = _drain(tmp_path, "decoded", decode_min_spans=0, max_records=4)
+    python, python_metrics = _drain(tmp_path, "python", decode_min_spans=1 << 40)
+    assert decoded == python
+    assert len(decoded["otel_traces"]) == 3 * (40 + 20 + 2 + 5) + 2
+    assert len(decoded["ml_predictions"]) == 3 * (40 + 10 + 1 + 3) + 2
+    assert len(decoded["ml_labels"]) == 1
+    assert _inserted(decoded_metrics) == _inserted(python_metrics)
+    assert b'inferwatch_insert_rows_total{table="ml_predictions"} 164.0' in decoded_metrics

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint format bench clean
+.PHONY: install run demo test lint format bench grafana clean
 
 $(STAMP): sdk/pyproject.toml collector/pyproject.toml pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/sdk_overhead.py
+
+# Regenerate dashboards/grafana/ from dashboards/*.sql (a test fails if they differ).
+grafana: $(STAMP)
+	$(PY) -m inferwatch_collector.report.grafana
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -12,10 +12,14 @@ and is reported in bits (base 2), so it lies in [0, 1].
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from typing import TypeVar
 
 import numpy as np
 
 from .metrics import MetricValue
+
+Bin = TypeVar("Bin", bound=Hashable)
+"""A histogram's bin: a score bin (``score:3``), a predicted label (``label:fraud``), …"""
 
 PSI_EPSILON = 1e-4
 """Proportion given to an empty bin in PSI: a bin empty on one side adds
@@ -24,7 +28,7 @@ but finite."""
 
 
 def _proportions(
-    current: Mapping[Hashable, int], reference: Mapping[Hashable, int]
+    current: Mapping[Bin, int], reference: Mapping[Bin, int]
 ) -> tuple[np.ndarray, np.ndarray]:
     bins = list(dict.fromkeys([*current, *reference]))  # no sort: bins may mix types
     p = np.array([current.get(b, 0) for b in bins], dtype=float)
@@ -32,18 +36,14 @@ def _proportions(
     return p / p.sum(), q / q.sum()
 
 
-def population_stability_index(
-    current: Mapping[Hashable, int], reference: Mapping[Hashable, int]
-) -> float:
+def population_stability_index(current: Mapping[Bin, int], reference: Mapping[Bin, int]) -> float:
     """Σ (p − q) ln(p / q) over the bins, empty bins raised to ``PSI_EPSILON``."""
     p, q = _proportions(current, reference)
     p, q = np.maximum(p, PSI_EPSILON), np.maximum(q, PSI_EPSILON)
     return float(((p - q) * np.log(p / q)).sum())
 
 
-def jensen_shannon_divergence(
-    current: Mapping[Hashable, int], reference: Mapping[Hashable, int]
-) -> float:
+def jensen_shannon_divergence(current: Mapping[Bin, int], reference: Mapping[Bin, int]) -> float:
     """JS divergence in bits: equals ``scipy.spatial.distance.jensenshannon(p, q, 2) ** 2``."""
     p, q = _proportions(current, reference)
     m = (p + q) / 2
@@ -56,9 +56,7 @@ def _kl_bits(a: np.ndarray, m: np.ndarray) -> float:
     return float((a[mask] * np.log2(a[mask] / m[mask])).sum())
 
 
-def drift_metrics(
-    current: Mapping[Hashable, int], reference: Mapping[Hashable, int]
-) -> list[MetricValue]:
+def drift_metrics(current: Mapping[Bin, int], reference: Mapping[Bin, int]) -> list[MetricValue]:
     """``psi`` and ``js_divergence`` of a window against the reference; none if either is empty.
 
     The support is the window's count.

@@ -1,14 +1,19 @@
 """One evaluation pass: fold new arrivals into ml_outcomes, then evaluate the changed windows.
 
 Per pass: one fold of what arrived since the previous pass (``outcomes.py``), then per window
-size one query for the windows that changed and two for their statistics (predictions,
-outcomes) — whatever the number of models, versions, segments and windows. The metrics are
-computed from the returned counts (``window_metrics.py``) and written to ``ml_evaluations``.
+size one query for the windows that changed and a few for their statistics (``window_stats.py``:
+predictions, outcomes) — whatever the number of models, versions, segments and windows. The
+metrics are computed from the returned counts (``window_metrics.py``) and written to
+``ml_evaluations``.
 
-Windows nothing arrived for keep their values: a process remembers the rows of its previous
-pass (per client, settings and window size) and re-evaluates only the changed windows. The
-first pass of a process, a backfill, and a pass more than ``FULL_PASS_EVERY`` after the last
-full one evaluate every window (and refresh the top segment values and the drift reference).
+Windows nothing arrived for keep their values: a process remembers the statistics and rows of
+its previous pass (per client, settings and window size) and re-evaluates only the changed
+windows. A window that got new predictions reads its prediction side again, one whose outcomes
+changed (new or later labels) its outcome side; the other side comes from memory. The first
+pass of a process, a backfill, and a pass more than ``FULL_PASS_EVERY`` after the last full
+one evaluate every window (and refresh the top segment values and the drift reference); they
+start from the window statistics earlier passes stored (``window_cache.py``) and read again
+only the windows something arrived for since.
 
 >>> rows = run_pass(client, settings, now=datetime.now(timezone.utc))   # doctest: +SKIP
 """
@@ -22,18 +27,22 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import outcomes, queries
-from .durations import parse_duration
 from .outcomes import Arrivals, fold_arrivals
 from .settings import MonitoringSettings
 from .store import EvaluationRow, write_evaluations
-from .window_metrics import (
-    SeriesKey,
-    WindowStats,
-    evaluation_rows,
-    regression_stats,
-    window_metrics,
+from .window_cache import Fingerprints, load_window_stats, save_window_stats
+from .window_changes import Changes, changed_windows, every_window, miscounted_windows
+from .window_metrics import SeriesKey, WindowStats, evaluation_rows, window_metrics
+from .window_stats import (
+    Histograms,
+    TopValues,
+    combine,
+    read_outcome_stats,
+    read_prediction_stats,
+    read_reference,
+    stats_parameters,
 )
-from .windows import WindowRange, pass_range
+from .windows import EPOCH, WindowRange, pass_range
 
 Progress = Callable[[int, int], None]
 FULL_PASS_EVERY = timedelta(hours=1)
@@ -41,13 +50,18 @@ FULL_PASS_EVERY = timedelta(hours=1)
 
 @dataclass
 class _Memory:
-    """What a process keeps of its last pass of one window size."""
+    """What a process keeps of its last pass of one window size: the statistics and rows of
+    every window in range."""
 
     full_at: datetime
     until: datetime
-    top: list[str]
-    reference: dict[tuple[str, str, str], dict[str, int]]
+    top: TopValues
+    reference: Histograms
+    fingerprints: Fingerprints
     rows: dict[tuple[str, datetime], list[EvaluationRow]] = field(default_factory=dict)
+    stats: dict[SeriesKey, WindowStats] = field(default_factory=dict)
+    folded: set[datetime] = field(default_factory=set)
+    """Fold times whose outcomes ``stats`` hold (besides ``until``'s): from stored rows."""
 
 
 _memories: weakref.WeakKeyDictionary[Any, dict[Any, _Memory]] = weakref.WeakKeyDictionary()
@@ -82,7 +96,8 @@ def run_pass(
         for size in (windows or settings.evaluation.windows)
     ]
     lo = min(span.start for span in spans)
-    arrivals = fold_arrivals(client, lo=lo, **({"hi": end} if backfill else {}), backfill=backfill)
+    hi = end if backfill and end is not None else outcomes.FAR_FUTURE
+    arrivals = fold_arrivals(client, lo=lo, hi=hi, backfill=backfill)
     rows: list[EvaluationRow] = []
     for done, span in enumerate(spans):
         rows += _evaluate_size(client, settings, span, arrivals, now, backfill)
@@ -103,18 +118,50 @@ def _evaluate_size(
     memory = None if backfill else memories.get((settings, span.size))
     if memory is not None and now - memory.full_at > FULL_PASS_EVERY:
         memory = None
-    changed = None if memory is None else _changed_windows(client, span, memory, arrivals)
+    full = memory is None
     if memory is None:
         memory = _fresh_memory(client, settings, span, now, arrivals)
-    fresh = _evaluate_windows(client, settings, span, memory, changed)
+        changes = None if backfill else _stored_changes(client, span, memory, arrivals)
+    else:
+        changes = _changed_windows(client, span, memory, arrivals)
+    stats = _window_stats(client, settings, span, memory, changes)
+    read = {(key[0], key[3]) for key in stats}
+    if changes is not None:  # a window read again that has no rows left is gone
+        read |= {_utc_window(w) for w in (*changes.predictions, *changes.outcomes)}
+    kept = {
+        k: v for k, v in memory.stats.items() if k[3] >= span.start and (k[0], k[3]) not in read
+    }
+    # A full pass evaluates every window, those it read and those stored; a partial pass
+    # only those it read: the others keep their rows.
+    fresh = _evaluate_windows(settings, span, memory, {**kept, **stats} if full else stats)
     write_evaluations(client, [row for found in fresh.values() for row in found])
-    memory.until = arrivals.until
-    if changed is not None:  # a partial pass: the windows it did not read keep their rows
+    save_window_stats(
+        client, span, {**kept, **stats} if full else stats, arrivals.until, memory.fingerprints
+    )
+    memory.until, memory.folded = arrivals.until, set()
+    memory.stats = {**kept, **stats}
+    if not full:
         memory.rows = {k: v for k, v in memory.rows.items() if k[1] >= span.start}
     memory.rows.update(fresh)
     if not backfill:
         memories[(settings, span.size)] = memory
     return [row for found in memory.rows.values() for row in found]
+
+
+def _stored_changes(
+    client: Any, span: WindowRange, memory: _Memory, arrivals: Arrivals
+) -> Changes | None:
+    """Load the stored statistics of ``span`` into ``memory``; the windows to read again are
+    those something arrived for since they were stored, every window of a model whose
+    statistics were stored under other settings, and any window they do not count right.
+    None: nothing stored, read every window."""
+    stored = load_window_stats(client, span, memory.fingerprints)
+    if stored is None or not stored.stats:
+        return None
+    memory.stats, memory.until, memory.folded = stored.stats, stored.until, stored.untils
+    changes = _changed_windows(client, span, memory, arrivals)
+    again = every_window(span, stored.stale_models) | miscounted_windows(client, span, stored.stats)
+    return changes.plus(again)
 
 
 def _fresh_memory(
@@ -126,39 +173,65 @@ def _fresh_memory(
         queries.TOP_SEGMENT_VALUES,
         parameters={"lo": span.start, "hi": span.end, "k": evaluation.segment_top_k},
     ).result_rows
-    top_values = [f"{model}|{key}={value}" for model, key, values in top for value in values]
-    reference = _reference_histograms(client, settings, span, top_values)
-    return _Memory(full_at=now, until=arrivals.until, top=top_values, reference=reference)
+    top_values = [(model, key, value) for model, key, values in top for value in values]
+    reference = read_reference(client, settings, span, top_values)
+    fingerprints = Fingerprints(evaluation.drift_bins, top_values)
+    return _Memory(now, arrivals.until, top_values, reference, fingerprints)
 
 
 def _changed_windows(
     client: Any, span: WindowRange, memory: _Memory, arrivals: Arrivals
-) -> list[tuple[str, int]]:
-    """(model, window start in Unix seconds) of the windows with arrivals since the remembered
-    pass."""
-    parameters = {
-        "lo": span.start,
-        "hi": span.end,
-        "w": span.seconds,
-        "since": memory.until - outcomes.OVERLAP,
-        "until": arrivals.until,
-    }
-    result = client.query(queries.CHANGED_WINDOWS, parameters=parameters).result_rows
-    return sorted(result)
+) -> Changes:
+    return changed_windows(
+        client,
+        span,
+        since=memory.until - outcomes.OVERLAP,
+        until=arrivals.until,
+        folded=memory.folded or {memory.until},
+    )
 
 
-def _evaluate_windows(
+def _window_stats(
     client: Any,
     settings: MonitoringSettings,
     span: WindowRange,
     memory: _Memory,
-    changed: list[tuple[str, int]] | None,
+    changes: Changes | None,
+) -> dict[SeriesKey, WindowStats]:
+    """The statistics of every window (``changes`` is None) or of the changed ones: each side
+    is read again only where it changed, the other side comes from memory."""
+    if changes is None:
+        every = stats_parameters(settings, span, memory.top, None)
+        return combine(read_prediction_stats(client, every), read_outcome_stats(client, every))
+    predictions, outcomes = {}, {}
+    if changes.predictions:
+        parameters = stats_parameters(settings, span, memory.top, changes.predictions)
+        predictions = read_prediction_stats(client, parameters)
+    if changes.outcomes:
+        parameters = stats_parameters(settings, span, memory.top, changes.outcomes)
+        outcomes = read_outcome_stats(client, parameters)
+    fresh_predictions = {_utc_window(w) for w in changes.predictions}
+    fresh_outcomes = {_utc_window(w) for w in changes.outcomes}
+    for key, stats in memory.stats.items():
+        window = (key[0], key[3])
+        if window in fresh_outcomes and window not in fresh_predictions:
+            predictions.setdefault(key, stats)
+        elif window in fresh_predictions and window not in fresh_outcomes:
+            outcomes.setdefault(key, stats)
+    return combine(predictions, outcomes)
+
+
+def _utc_window(window: tuple[str, int]) -> tuple[str, datetime]:
+    return window[0], EPOCH + timedelta(seconds=window[1])
+
+
+def _evaluate_windows(
+    settings: MonitoringSettings,
+    span: WindowRange,
+    memory: _Memory,
+    stats: dict[SeriesKey, WindowStats],
 ) -> dict[tuple[str, datetime], list[EvaluationRow]]:
-    """Evaluate the ``changed`` windows (all of them when ``None``): rows per window."""
-    if changed == []:
-        return {}
-    parameters = _window_parameters(settings, span, memory.top, changed)
-    stats = _read_stats(client, parameters)
+    """The rows of every window in ``stats``, per (model, window start)."""
     evaluated_at = datetime.now(timezone.utc)
     min_support = settings.evaluation.segment_min_support
     length = timedelta(seconds=span.seconds)
@@ -172,69 +245,3 @@ def _evaluate_windows(
             key, span.size, length, window, metrics, evaluated_at
         )
     return found
-
-
-def _window_parameters(
-    settings: MonitoringSettings,
-    span: WindowRange,
-    top: list[str],
-    changed: list[tuple[str, int]] | None,
-) -> dict[str, Any]:
-    lo, hi = span.start, span.end
-    if changed:  # read only the time range the changed windows cover
-        lo = max(lo, datetime.fromtimestamp(min(w for _, w in changed), timezone.utc))
-        hi = min(
-            hi, datetime.fromtimestamp(max(w for _, w in changed) + span.seconds, timezone.utc)
-        )
-    return {
-        "lo": lo,
-        "hi": hi,
-        "w": span.seconds,
-        "bins": settings.evaluation.drift_bins,
-        "top": top,
-        "every": 1 if changed is None else 0,
-        "changed": [f"{model}|{window}" for model, window in changed or ()],
-    }
-
-
-def _read_stats(client: Any, parameters: dict[str, Any]) -> dict[SeriesKey, WindowStats]:
-    """The statistics of every series' windows: two queries, predictions and outcomes."""
-    stats: dict[SeriesKey, WindowStats] = {}
-    for row in client.query(queries.PREDICTION_STATS, parameters=parameters).named_results():
-        window = stats.setdefault(_key(row), WindowStats())
-        window.task, window.predictions, window.errors = (
-            row["task"],
-            row["predictions"],
-            row["errors"],
-        )
-        window.latency = tuple(row["latency"]) if row["latency"] else window.latency  # type: ignore[assignment]
-        window.histogram = {str(b): int(n) for b, n in row["histogram"].items()}
-    for row in client.query(queries.OUTCOME_STATS, parameters=parameters).named_results():
-        window = stats.setdefault(_key(row), WindowStats())
-        if row["actual"] or row["predicted"]:
-            window.cells[(row["actual"], row["predicted"])] = int(row["n"])
-        else:
-            window.regression = regression_stats(row)
-            window.cells[("", "")] = int(row["n"])
-    return stats
-
-
-def _reference_histograms(
-    client: Any, settings: MonitoringSettings, span: WindowRange, top: list[str]
-) -> dict[tuple[str, str, str], dict[str, int]]:
-    """Histograms of the drift reference: the period just before the pass's first window."""
-    length = int(parse_duration(settings.evaluation.drift_reference).total_seconds())
-    reference = WindowRange(span.size, length, span.start - timedelta(seconds=length), span.start)
-    parameters = _window_parameters(settings, reference, top, None)
-    found: dict[tuple[str, str, str], dict[str, int]] = {}
-    for row in client.query(queries.PREDICTION_STATS, parameters=parameters).named_results():
-        histogram = found.setdefault(_key(row)[:3], {})  # type: ignore[arg-type]
-        for bin_, n in row["histogram"].items():
-            histogram[str(bin_)] = histogram.get(str(bin_), 0) + int(n)
-    return found
-
-
-def _key(row: dict[str, Any]) -> SeriesKey:
-    start = row["window_start"]
-    start = start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start
-    return (row["model"], row["version"], row["segment"], start)

@@ -8,10 +8,10 @@ history; ``docs/storage.md`` ("Evaluation") explains why and what it costs.
 
 Parameters are bound server-side. Windows are tumbling and aligned to the Unix epoch
 (``{w:UInt32}`` seconds). Segments: each row counts in the all-traffic series ``""`` and once
-per ``ml.segment.<key>`` it carries, as ``key=value`` when ``model|key=value`` is in
-``{top:Array(String)}`` (the key's top-k values by volume), else as ``key=other``.
-``{changed:Array(String)}`` lists ``model|window start`` of the windows to read, unless
-``{every:UInt8}`` is 1.
+per ``ml.segment.<key>`` it carries, as ``key=value`` when ``(model, key, value)`` is in
+``{top:Array(Tuple(String, String, String))}`` (the key's top-k values by volume), else as
+``key=other``. Unless ``{every:UInt8}`` is 1, a query reads only the windows to read (see
+``_IN_WINDOWS``). Statements are shaped by ``bench/evaluate.py``, which prints their times.
 """
 
 from __future__ import annotations
@@ -27,29 +27,43 @@ INSERT INTO ml_evaluator_state (Name, Watermark)
 SELECT {name:String}, {watermark:DateTime64(6, 'UTC')}
 """
 
-# Labels and predictions that arrived in (since, until]; the first element says whether all
-# label ids are UUIDv7 (then their hours narrow the search for the predictions).
-ARRIVED_LABEL_HOURS = """
-SELECT min(isNotNull(toUUIDOrNull(PredictionId))
-           AND UUIDv7ToDateTime(toUUIDOrZero(PredictionId)) > toDateTime(0)) AS all_v7,
-       groupUniqArray(toStartOfHour(
-           UUIDv7ToDateTime(toUUIDOrZero(PredictionId), 'UTC') + INTERVAL d MINUTE)) AS hours
-FROM ml_labels
-ARRAY JOIN [-5, 5] AS d
-WHERE InsertedAt > {since:DateTime64(6, 'UTC')} AND InsertedAt <= {until:DateTime64(6, 'UTC')}
+# What arrived in (since, until]: the labels — how many, whether all their ids are UUIDv7
+# (UUIDv7ToDateTime gives 0 for any other id), and the hours those ids name, ±5 minutes, in
+# Unix seconds — and the predictions: how many, and their id range.
+ARRIVALS = """
+WITH
+    (SELECT (count(), min(t > 0),
+             arrayDistinct(arrayConcat(groupUniqArray(toUInt32(intDiv(t - 300, 3600) * 3600)),
+                                       groupUniqArray(toUInt32(intDiv(t + 300, 3600) * 3600)))))
+     FROM (SELECT toUnixTimestamp(UUIDv7ToDateTime(toUUIDOrZero(PredictionId), 'UTC')) AS t
+           FROM ml_labels
+           WHERE InsertedAt > {since:DateTime64(6, 'UTC')}
+             AND InsertedAt <= {until:DateTime64(6, 'UTC')})) AS labels,
+    (SELECT (count(), min(PredictionId), max(PredictionId))
+     FROM ml_predictions
+     WHERE Timestamp >= {lo:DateTime64(9)} AND Timestamp < {hi:DateTime64(9)}
+       AND InsertedAt > {since:DateTime64(6, 'UTC')}
+       AND InsertedAt <= {until:DateTime64(6, 'UTC')}) AS predictions
+SELECT labels.1, labels.2, labels.3, predictions.1, predictions.2, predictions.3
 """
 
 # The predictions whose outcome may have changed, each with its latest label. ml_outcomes is a
 # ReplacingMergeTree on the label time, so a pass need not look at the labels stored before:
-# an older label already folded loses to a newer one inserted now, and vice versa. Two arms:
-# - labels that arrived in (since, until] (argMax among them), joined to their predictions;
-#   {hours} narrows that search to the hours their UUIDv7 ids name ({any_hour} = 1 turns it
-#   off: business-key ids say nothing about time);
+# an older label already folded loses to a newer one inserted now, and vice versa. Two arms,
+# each left out when nothing arrived for it:
+# - labels that arrived in (since, until], joined to their predictions; {hours} narrows that
+#   search to the hours their UUIDv7 ids name ({any_hour} = 1 turns it off: business-key ids
+#   say nothing about time);
 # - predictions that arrived in (since, until], joined to labels stored before them (a
-#   prediction may arrive after its label). The id range of the new predictions bounds that
-#   search: ml_labels is sorted by id, and UUIDv7 ids sort by time.
+#   prediction may arrive after its label). The new predictions' id range [{first_id},
+#   {last_id}] bounds that search: ml_labels is sorted by id, and UUIDv7 ids sort by time.
+#   When the range's ends are not both UUIDv7 it may be wide ({any_id} = 1): the labels are
+#   then also looked up in the set of new ids.
+# A prediction's latest label is the one with the greatest label time, then arrival: LIMIT 1 BY
+# over rows read in key order costs a fraction of argMax over (Timestamp, InsertedAt) tuples.
 # A prediction both arms find gets two rows; the greater label time wins. (Only two labels
 # of one prediction with the same time, stored before and after it, are left to merge order.)
+# Readers use FINAL anyway, so the insert skips replacing within its own block.
 _FOLD = """
 INSERT INTO ml_outcomes
     (Timestamp, ModelName, ModelVersion, PredictionId, PredictedLabel, PredictedValue, Segments,
@@ -62,60 +76,85 @@ WITH new_predictions AS (
       AND InsertedAt > {since:DateTime64(6, 'UTC')} AND InsertedAt <= {until:DateTime64(6, 'UTC')}
 )
 SELECT Timestamp, ModelName, ModelVersion, PredictionId, PredictedLabel, PredictedValue,
-       Segments, actual_label, actual_value, latest.1, {until:DateTime64(6, 'UTC')}
-FROM (
+       Segments, actual_label, actual_value, latest, {until:DateTime64(6, 'UTC')}
+FROM (%s)
+SETTINGS optimize_on_insert = 0
+"""
+_ARM = """
     SELECT p.*, l.actual_label, l.actual_value, l.latest
-    FROM (
+    FROM %s AS p
+    INNER JOIN (
+        SELECT ModelName, PredictionId, ActualLabel AS actual_label, ActualValue AS actual_value,
+               Timestamp AS latest
+        FROM ml_labels
+        WHERE %s
+        ORDER BY ModelName, PredictionId, Timestamp DESC, InsertedAt DESC
+        LIMIT 1 BY ModelName, PredictionId
+    ) AS l ON l.ModelName = p.ModelName AND l.PredictionId = p.PredictionId
+"""
+_NEW_LABELS = _ARM % (
+    """(
         SELECT Timestamp, ModelName, ModelVersion, PredictionId, PredictedLabel, PredictedValue,
                Segments
         FROM ml_predictions
         WHERE Timestamp >= {lo:DateTime64(9)} AND Timestamp < {hi:DateTime64(9)}
-          AND ({any_hour:UInt8} = 1 OR toStartOfHour(Timestamp) IN {hours:Array(DateTime)})
-    ) AS p
-    INNER JOIN (%(labels)s
-        WHERE InsertedAt > {since:DateTime64(6, 'UTC')}
-          AND InsertedAt <= {until:DateTime64(6, 'UTC')}
-        GROUP BY ModelName, PredictionId
-    ) AS l ON l.ModelName = p.ModelName AND l.PredictionId = p.PredictionId
-    UNION ALL
-    SELECT p.*, l.actual_label, l.actual_value, l.latest
-    FROM new_predictions AS p
-    INNER JOIN (%(labels)s
-        WHERE InsertedAt <= {since:DateTime64(6, 'UTC')}
-          AND PredictionId >= (SELECT min(PredictionId) FROM new_predictions)
-          AND PredictionId <= (SELECT max(PredictionId) FROM new_predictions)%(ids)s
-        GROUP BY ModelName, PredictionId
-    ) AS l ON l.ModelName = p.ModelName AND l.PredictionId = p.PredictionId
+          AND ({any_hour:UInt8} = 1
+               OR toUnixTimestamp(toStartOfHour(Timestamp)) IN {hours:Array(UInt32)})
+    )""",
+    """InsertedAt > {since:DateTime64(6, 'UTC')} AND InsertedAt <= {until:DateTime64(6, 'UTC')}""",
 )
-"""
-_LATEST_LABEL = """
-        SELECT ModelName, PredictionId,
-               argMax(ActualLabel, (Timestamp, InsertedAt)) AS actual_label,
-               argMax(ActualValue, (Timestamp, InsertedAt)) AS actual_value,
-               max((Timestamp, InsertedAt)) AS latest
-        FROM ml_labels"""
-FOLD_OUTCOMES = _FOLD % {"labels": _LATEST_LABEL, "ids": ""}
-"""The fold when the new predictions' ids are UUIDv7: their id range is a narrow time range."""
-FOLD_OUTCOMES_ANY_ID = _FOLD % {
-    "labels": _LATEST_LABEL,
-    "ids": """
-          AND (ModelName, PredictionId) IN (SELECT ModelName, PredictionId FROM new_predictions)""",
-}
-"""The fold when some ids are business keys: their range says nothing, a set narrows it."""
+_NEW_PREDICTIONS = _ARM % (
+    "new_predictions",
+    """InsertedAt <= {since:DateTime64(6, 'UTC')}
+          AND PredictionId >= {first_id:String} AND PredictionId <= {last_id:String}
+          AND ({any_id:UInt8} = 0
+               OR (ModelName, PredictionId) IN (SELECT ModelName, PredictionId
+                                                FROM new_predictions))""",
+)
+FOLD_NEW_LABELS = _FOLD % _NEW_LABELS
+"""The fold when only labels arrived."""
+FOLD_NEW_PREDICTIONS = _FOLD % _NEW_PREDICTIONS
+"""The fold when only predictions arrived."""
+FOLD_NEW_BOTH = _FOLD % (_NEW_LABELS + "    UNION ALL" + _NEW_PREDICTIONS)
+"""The fold when labels and predictions arrived."""
+
+# One part per day of ml_outcomes (days already in one part are left alone).
+COMPACT_OUTCOMES = "OPTIMIZE TABLE ml_outcomes FINAL SETTINGS optimize_skip_merged_partitions = 1"
 
 _WINDOW = "intDiv(toUnixTimestamp(Timestamp), {w:UInt32}) * {w:UInt32}"
 
-# The (model, window start) of every window with a new prediction or a changed outcome.
+# The (model, window start) of every window with a new prediction (kind 1: its prediction
+# statistics changed) or a changed outcome (kind 2: its confusion cells changed). Outcomes
+# folded at one of the times {folded} were read by the pass that folded them already.
 CHANGED_WINDOWS = f"""
-SELECT DISTINCT ModelName, {_WINDOW} AS window
+SELECT DISTINCT ModelName, {_WINDOW} AS window, toUInt8(1) AS kind
 FROM ml_predictions
 WHERE Timestamp >= {{lo:DateTime64(9)}} AND Timestamp < {{hi:DateTime64(9)}}
   AND InsertedAt > {{since:DateTime64(6, 'UTC')}} AND InsertedAt <= {{until:DateTime64(6, 'UTC')}}
-UNION DISTINCT
-SELECT DISTINCT ModelName, {_WINDOW} AS window
+UNION ALL
+SELECT DISTINCT ModelName, {_WINDOW} AS window, toUInt8(2) AS kind
 FROM ml_outcomes
 WHERE Timestamp >= {{lo:DateTime64(9)}} AND Timestamp < {{hi:DateTime64(9)}}
   AND UpdatedAt > {{since:DateTime64(6, 'UTC')}} AND UpdatedAt <= {{until:DateTime64(6, 'UTC')}}
+  AND UpdatedAt NOT IN {{folded:Array(DateTime64(6, 'UTC'))}}
+"""
+
+# The predictions per (model, window), or per (model, hour) — the primary key's prefix, so the
+# rows are counted in the order they are stored, at a third of the cost (bench/evaluate.py):
+# a process starting from stored window statistics reads again every window whose count
+# differs from the stored one (or that nothing stored).
+WINDOW_COUNTS = f"""
+SELECT ModelName, {_WINDOW} AS window, count() AS predictions
+FROM ml_predictions
+WHERE Timestamp >= {{lo:DateTime64(9)}} AND Timestamp < {{hi:DateTime64(9)}}
+GROUP BY ModelName, window
+"""
+HOUR_COUNTS = """
+SELECT ModelName, toUnixTimestamp(toStartOfHour(Timestamp)) AS hour, count() AS predictions
+FROM ml_predictions
+WHERE Timestamp >= {lo:DateTime64(9)} AND Timestamp < {hi:DateTime64(9)}
+GROUP BY ModelName, toStartOfHour(Timestamp)
+SETTINGS optimize_aggregation_in_order = 1
 """
 
 TOP_SEGMENT_VALUES = """
@@ -126,73 +165,120 @@ WHERE Timestamp >= {lo:DateTime64(9)} AND Timestamp < {hi:DateTime64(9)}
 GROUP BY ModelName, key
 """
 
+# The rows a pass reads: the range [lo, hi), and unless {every} only the models {models}; when
+# the windows to read are not all of those models' windows in the range, {exact} = 1 adds the
+# test of each (model, window) in {changed}. Their (model, hour) pairs {hours} come first: they
+# are the primary key's prefix, so the index skips the other hours before the exact test runs.
+_IN_WINDOWS = f"""Timestamp >= {{lo:DateTime64(9)}} AND Timestamp < {{hi:DateTime64(9)}}
+      AND ({{every:UInt8}} = 1 OR ModelName IN {{models:Array(String)}})
+      AND ({{exact:UInt8}} = 0
+           OR ((ModelName, toUnixTimestamp(toStartOfHour(Timestamp)))
+                   IN {{hours:Array(Tuple(String, UInt32))}}
+               AND (ModelName, {_WINDOW}) IN {{changed:Array(Tuple(String, UInt32))}}))"""
 
-def _series(table: str, columns: str, final: str = "") -> str:
-    """Rows of ``table`` in the windows to read, once per segment they count in."""
+# A segment series' name: key=value for the top values ({top}: model, key, value), else
+# key=other.
+_SEGMENT = (
+    "concat(k, '=', if((model, k, v) IN {top:Array(Tuple(String, String, String))}, v, 'other'))"
+)
+
+
+def _prediction_series(
+    columns: tuple[str, ...],
+    aggregates: str,
+    *,
+    keys: str = "",
+    where: str = "",
+    window: str = _WINDOW,
+) -> str:
+    """Aggregates of ``ml_predictions`` per series: each row counts in the all-traffic series
+    and once per segment key it carries (a second arm reads only rows that have segments).
+
+    ``columns`` are ``expression AS name``; ``keys`` extends the GROUP BY (``, label``).
+    """
+    names = ", ".join(column.rsplit(" AS ", 1)[-1] for column in columns)
     return f"""
 WITH rows AS (
-    SELECT ModelName AS model, ModelVersion AS version,
-           toDateTime({_WINDOW}, 'UTC') AS window_start, {columns},
-           arrayConcat([('', '')], arrayZip(mapKeys(Segments), mapValues(Segments))) AS kvs
-    FROM {table} {final}
-    WHERE Timestamp >= {{lo:DateTime64(9)}} AND Timestamp < {{hi:DateTime64(9)}}
-      AND ({{every:UInt8}} = 1
-           OR has({{changed:Array(String)}}, concat(ModelName, '|', toString({_WINDOW}))))
-),
-expanded AS (
-    SELECT *,
-           if(kv.1 = '', '',
-              concat(kv.1, '=',
-                     if(has({{top:Array(String)}}, concat(model, '|', kv.1, '=', kv.2)),
-                        kv.2, 'other'))) AS segment
-    FROM rows
-    ARRAY JOIN kvs AS kv
+    SELECT ModelName AS model, ModelVersion AS version, {window} AS window,
+           {", ".join(columns)}, Segments
+    FROM ml_predictions
+    WHERE {_IN_WINDOWS}{where}
 )
+SELECT model, version, segment, window{keys}, {aggregates}
+FROM (
+    SELECT model, version, window, {names}, '' AS segment FROM rows
+    UNION ALL
+    SELECT model, version, window, {names}, {_SEGMENT} AS segment
+    FROM rows
+    ARRAY JOIN mapKeys(Segments) AS k, mapValues(Segments) AS v
+    WHERE notEmpty(Segments)
+)
+GROUP BY model, version, segment, window{keys}
 """
 
 
-# Latency quantiles are exact (quantilesExact): one sort per window, cheap next to the scan.
-PREDICTION_STATS = (
-    _series(
-        "ml_predictions",
-        "Task AS task, LatencyMs AS latency_ms, StatusCode AS status, "
-        "if(Score IS NULL, concat('label:', PredictedLabel), concat('score:', toString(least("
-        "toUInt32(floor(greatest(Score, 0) * {bins:UInt32})), {bins:UInt32} - 1)))) AS bin",
-    )
-    + """
-SELECT model, version, segment, window_start, any(task) AS task,
-       count() AS predictions,
-       countIf(status = 'error') AS errors,
-       quantilesExact(0.5, 0.95, 0.99)(latency_ms) AS latency,
-       sumMap(map(assumeNotNull(bin), toUInt64(1))) AS histogram
-FROM expanded
-GROUP BY model, version, segment, window_start
-"""
+# Drift bins: a score counts in floor(score * bins), the last bin closed; an unscored row
+# counts under its predicted label instead (PREDICTION_LABELS), so its bin is out of range.
+_SCORE_BIN = (
+    "if(Score IS NULL, {bins:UInt32}, "
+    "least(toUInt32(floor(greatest(assumeNotNull(Score), 0) * {bins:UInt32})), {bins:UInt32} - 1))"
+    " AS bin"
+)
+_SCORE_BINS = "countResample(0, {bins:UInt32}, 1)(bin) AS score_bins"
+
+# Latency quantiles are exact (quantilesExact): one selection per window, cheap next to the scan.
+PREDICTION_STATS = _prediction_series(
+    ("Task AS task", "LatencyMs AS latency_ms", "StatusCode AS status", _SCORE_BIN),
+    "any(task) AS task, count() AS predictions, countIf(status = 'error') AS errors, "
+    f"quantilesExact(0.5, 0.95, 0.99)(latency_ms) AS latency, {_SCORE_BINS}",
+)
+
+# Predictions without a score, counted per predicted label (their drift histogram).
+PREDICTION_LABELS = _prediction_series(
+    ("PredictedLabel AS label",), "count() AS n", keys=", label", where="\n      AND Score IS NULL"
+)
+
+# The drift reference: the same histograms over [lo, hi) as one window (0).
+REFERENCE_BINS = _prediction_series(
+    (_SCORE_BIN,), f"count() AS predictions, {_SCORE_BINS}", window="toUInt32(0)"
+)
+REFERENCE_LABELS = _prediction_series(
+    ("PredictedLabel AS label",),
+    "count() AS n",
+    keys=", label",
+    where="\n      AND Score IS NULL",
+    window="toUInt32(0)",
 )
 
 # Cells of the confusion matrix, and the sums regression metrics need (sklearn's MAPE divides
 # by max(|y|, machine epsilon)). Regression rows have no labels: all of a series' rows fall in
-# the one cell ('', ''), so the sums (and varPop) there are the series'.
-OUTCOME_STATS = (
-    _series(
-        "ml_outcomes",
-        "PredictedLabel AS predicted, PredictedValue AS predicted_value, "
-        "ActualLabel AS actual, ActualValue AS actual_value",
-        final="FINAL",
+# the one cell ('', ''), so the sums (and varPop) there are the series'. ml_outcomes is read
+# once (FINAL): rows are first aggregated per distinct segment map, then each group counts in
+# the all-traffic series and in one series per segment key.
+OUTCOME_STATS = f"""
+SELECT model, version, segment, window, actual, predicted,
+       sum(cell_n) AS n, sum(cell_reg_n) AS reg_n, sum(cell_sae) AS sae, sum(cell_sse) AS sse,
+       varPopIfMerge(cell_var_y) AS var_y, sum(cell_sape) AS sape
+FROM (
+    SELECT model, version, window, actual, predicted, Segments,
+           count() AS cell_n,
+           countIf(is_reg) AS cell_reg_n,
+           sumIf(abs(e), is_reg) AS cell_sae,
+           sumIf(e * e, is_reg) AS cell_sse,
+           varPopIfState(y, is_reg) AS cell_var_y,
+           sumIf(abs(e) / greatest(abs(y), 2.220446049250313e-16), is_reg) AS cell_sape
+    FROM (
+        SELECT ModelName AS model, ModelVersion AS version, {_WINDOW} AS window,
+               ActualLabel AS actual, PredictedLabel AS predicted, Segments,
+               ActualValue IS NOT NULL AND PredictedValue IS NOT NULL AS is_reg,
+               assumeNotNull(ActualValue) AS y, y - assumeNotNull(PredictedValue) AS e
+        FROM ml_outcomes FINAL
+        WHERE {_IN_WINDOWS}
     )
-    + """
-SELECT model, version, segment, window_start, actual, predicted,
-       count() AS n,
-       countIf(actual_value IS NOT NULL AND predicted_value IS NOT NULL) AS reg_n,
-       sumIf(abs(actual_value - predicted_value), isNotNull(actual_value - predicted_value)) AS sae,
-       sumIf(pow(actual_value - predicted_value, 2), isNotNull(actual_value - predicted_value))
-           AS sse,
-       varPopIf(actual_value, isNotNull(actual_value - predicted_value)) AS var_y,
-       sumIf(abs(actual_value - predicted_value)
-                 / greatest(abs(actual_value), 2.220446049250313e-16),
-             isNotNull(actual_value - predicted_value)) AS sape
-FROM expanded
-GROUP BY model, version, segment, window_start, actual, predicted
+    GROUP BY model, version, window, actual, predicted, Segments
+)
+ARRAY JOIN arrayConcat([''], arrayMap((k, v) -> {_SEGMENT}, mapKeys(Segments), mapValues(Segments)))
+    AS segment
+GROUP BY model, version, segment, window, actual, predicted
 SETTINGS do_not_merge_across_partitions_select_final = 1
 """
-)

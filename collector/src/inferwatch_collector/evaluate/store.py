@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 TABLE = "ml_evaluations"
@@ -71,9 +71,32 @@ class EvaluationRow:
 
 
 def write_evaluations(client: Any, rows: Sequence[EvaluationRow]) -> None:
-    """Insert a pass's rows (one insert); later evaluations of a window replace earlier ones."""
-    if rows:
-        client.insert(TABLE, [row.as_tuple() for row in rows], column_names=COLUMNS)
+    """Insert a pass's rows (one insert); later evaluations of a window replace earlier ones.
+
+    Column by column, the times as milliseconds since the epoch: a full pass writes some 30,000
+    rows, and converting each time on its own was a third of the insert (``bench/evaluate.py``).
+    """
+    if not rows:
+        return
+    tuples = [row.as_tuple() for row in rows]
+    columns: list[list[Any]] = [list(values) for values in zip(*tuples, strict=True)]
+    for index in _TIME_COLUMNS:
+        columns[index] = _milliseconds(columns[index])
+    client.insert(TABLE, columns, column_names=COLUMNS, column_oriented=True)
+
+
+_TIME_COLUMNS = tuple(COLUMNS.index(name) for name in ("WindowStart", "WindowEnd", "EvaluatedAt"))
+_MILLISECOND = timedelta(milliseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _milliseconds(values: list[datetime]) -> list[int]:
+    """DateTime64(3) ticks (a pass's rows share a few distinct times); naive times are UTC."""
+    ticks: dict[datetime, int] = {}
+    return [
+        ticks.get(value) or ticks.setdefault(value, (_utc(value) - _EPOCH) // _MILLISECOND)
+        for value in values
+    ]
 
 
 def latest_evaluations(

@@ -6,7 +6,6 @@ import math
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from .drift import drift_metrics
 from .intervals import wilson_interval
@@ -114,15 +113,17 @@ def evaluation_rows(
     ]
 
 
-def regression_stats(row: dict[str, Any]) -> RegressionStats | None:
-    """The regression sums of an outcome cell, if it holds regression rows."""
-    n = int(row["reg_n"])
+def regression_stats(
+    n: int, sae: float, sse: float, var_y: float, sape: float
+) -> RegressionStats | None:
+    """The regression sums of an outcome cell (``OUTCOME_STATS``), if it holds regression rows:
+    count, Σ|e|, Σe², varPop(y) and Σ|e|/max(|y|, ε)."""
     if n == 0:
         return None
     return RegressionStats(
         n=n,
-        sum_abs_error=float(row["sae"]),
-        sum_squared_error=float(row["sse"]),
-        total_sum_squares=float(row["var_y"]) * n,
-        sum_abs_percentage_error=float(row["sape"]),
+        sum_abs_error=float(sae),
+        sum_squared_error=float(sse),
+        total_sum_squares=float(var_y) * n,
+        sum_abs_percentage_error=float(sape),
     )

@@ -12,12 +12,11 @@ Rows of the table, per payload:
 
 - (a)  decode + conversion to rows by the Python converter: ``ParseFromString``,
   ``validate_traces``, ``convert_traces`` (in batches the writer would form) — how the
-  collector converts batch spans;
+  collector converts small flushes, and requests holding label spans;
 - (a') the same plus ``insert_tables`` into a fresh embedded chDB (no network);
 - (a-ch) chDB decoding the protobuf itself, converting and inserting (no network;
   ``store.decoded.DecodedTraceInserter`` on the writer's batches) — how the collector
-  converts requests without batch or label spans, so the ``single`` payload; there (b) is
-  compared with it;
+  converts requests without label spans, so both payloads; (b) is compared with it;
 - (b)  end to end: ``inferwatch serve`` as a subprocess, client processes POSTing the
   serialized requests (keep-alive, ``application/x-protobuf``) until all are acknowledged,
   timed from the first send until ``/metrics`` shows every prediction row committed
@@ -269,31 +268,32 @@ def convert_insert(client: object, batch: list[bytes], token: str) -> None:
 
 
 def decodable(blobs: list[bytes]) -> list[bytes]:
-    """The requests the receiver logs for the ClickHouse decode (no batch or label span)."""
+    """The requests the receiver logs for the ClickHouse decode (no label span)."""
     from inferwatch_collector.validate import check_traces
 
     return [
         blob
         for blob in blobs
-        if not check_traces(ExportTraceServiceRequest.FromString(blob)).batch_or_label
+        if not check_traces(ExportTraceServiceRequest.FromString(blob)).labels
     ]
 
 
 def measure_decoded(payload: Payload, rounds: int, client: object) -> float | None:
     """Median seconds of (a-ch): chDB decoding the writer's batches itself (decode, convert,
     insert, no network), as the writer does for them; None when the receiver would not log
-    these requests for it (batch spans)."""
+    these requests for it (label spans)."""
     from inferwatch_collector.store.decoded import DecodedTraceInserter
 
     if len(decodable(payload.blobs)) < len(payload.blobs):
         return None
     batches = writer_batches(payload.blobs)
     inserter = DecodedTraceInserter(client)  # type: ignore[arg-type]
+    shape = {"single": payload.name == "single", "batch": payload.name == "batch"}
     try:
-        inserter.insert(batches[0][:1], f"bench-decoded-{payload.name}-warm", predictions=True)
+        inserter.insert(batches[0][:1], f"bench-decoded-{payload.name}-warm", **shape)
         return statistics.median(
             sum(
-                timed(lambda b=b, t=t: inserter.insert(b, t, predictions=True))
+                timed(lambda b=b, t=t: inserter.insert(b, t, **shape))
                 for b, t in zip(batches, tokens, strict=True)
             )
             for tokens in (

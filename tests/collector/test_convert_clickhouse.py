@@ -132,7 +132,47 @@ def _single(rng: random.Random, index: int) -> dict[str, Any]:
     return values | _other_attributes(rng, arrays=False)  # arrays there: left to Python
 
 
-def _span(scope_spans: Any, rng: random.Random, index: int) -> None:
+def _batch(rng: random.Random, index: int) -> dict[str, Any]:
+    """A batch span's attributes: per-prediction arrays, some absent, some with stray items
+    (validation judges an array by its first item), as the converter must take them."""
+    n = rng.choice([0, 1, 3, 5])
+    values: dict[str, Any] = {semconv.ML_MODEL_NAME: "churn", semconv.ML_TASK: "binary"}
+    if rng.random() < 0.7:
+        values[semconv.ML_PREDICTION_COUNT] = n
+    if rng.random() < 0.5:
+        values[semconv.ML_MODEL_VERSION] = rng.choice(["2", 2])
+    arrays = {
+        semconv.ML_PREDICTION_ID: lambda i: rng.choice([f"b{index}-{i}", f"b{index}-{i}", "", 7]),
+        semconv.ML_PREDICTION_LABEL: lambda i: rng.choice(["1", "0", "yes", 1, True, None, 0.5]),
+        semconv.ML_PREDICTION_SCORE: lambda i: rng.choice([0.25, math.nan, 1, 1e-07, "x"]),
+        semconv.ML_PREDICTION_VALUE: lambda i: rng.choice([1.5, -2, math.nan]),
+        semconv.ML_PREDICTION_TIMESTAMP: lambda i: rng.choice([NOW_NS + i, 0, -1, 2.5]),
+        semconv.ML_PREDICTION_DURATION: lambda i: rng.choice([0.002, 3, math.nan, "slow"]),
+        semconv.ML_PREDICTION_STATUS: lambda i: rng.choice(["ok", "error", "weird", 1]),
+        semconv.ML_PREDICTION_TRACE_ID: lambda i: rng.choice([f"{i + 9:032X}", f"{i:032x}", ""]),
+        semconv.ML_PREDICTION_SPAN_ID: lambda i: rng.choice([f"{i + 9:016X}", ""]),
+    }
+    firsts = {  # the first item of each array has the kind validation wants
+        semconv.ML_PREDICTION_SCORE: 0.5,
+        semconv.ML_PREDICTION_TIMESTAMP: NOW_NS,
+        semconv.ML_PREDICTION_DURATION: 0.001,
+        semconv.ML_PREDICTION_STATUS: rng.choice(["ok", "error"]),
+        semconv.ML_PREDICTION_ID: f"b{index}-first",
+        semconv.ML_PREDICTION_LABEL: "first",
+        semconv.ML_PREDICTION_VALUE: 2.5,
+        semconv.ML_PREDICTION_TRACE_ID: "ab" * 16,
+        semconv.ML_PREDICTION_SPAN_ID: "CD" * 8,
+    }
+    for key, make in arrays.items():
+        if key == semconv.ML_PREDICTION_ID or rng.random() < 0.6:
+            items = [make(i) for i in range(n)]
+            if items and rng.random() < 0.7:
+                items[0] = firsts[key]
+            values[key] = items
+    return values | _other_attributes(rng)
+
+
+def _span(scope_spans: Any, rng: random.Random, index: int, batch: bool = False) -> None:
     span = scope_spans.spans.add()
     span.trace_id = bytes(16) if rng.random() < 0.1 else rng.randbytes(16)
     span.span_id = rng.randbytes(8)
@@ -146,6 +186,8 @@ def _span(scope_spans: Any, rng: random.Random, index: int) -> None:
     prediction = rng.random() < 0.7
     span.name = f"predict {index}" if prediction else "GET /"
     values = _single(rng, index) if prediction else _other_attributes(rng)
+    if batch and rng.random() < 0.5:
+        values = _batch(rng, index)
     span.attributes.extend(_attributes(values))
     for _ in range(rng.randrange(3)):
         event = span.events.add(time_unix_nano=NOW_NS + rng.randrange(1000), name="exception")
@@ -157,8 +199,9 @@ def _span(scope_spans: Any, rng: random.Random, index: int) -> None:
         link.attributes.extend(_attributes({"why": _scalar(rng), "more": _array(rng)}))
 
 
-def generated_request(seed: int, spans: int = 40) -> bytes:
-    """A validated request of plain and single-prediction spans, from ``seed``."""
+def generated_request(seed: int, spans: int = 40, batch: bool = False) -> bytes:
+    """A validated request of plain and single-prediction spans (and, with ``batch``, batch
+    spans), from ``seed``."""
     rng = random.Random(seed)
     request = ExportTraceServiceRequest()
     for r in range(2):
@@ -170,7 +213,7 @@ def generated_request(seed: int, spans: int = 40) -> bytes:
             scope_spans.scope.name = "inferwatch"
             scope_spans.scope.version = rng.choice(["", "1.0"])
             for index in range(spans // 4):
-                _span(scope_spans, rng, r * 1000 + s * 100 + index)
+                _span(scope_spans, rng, r * 1000 + s * 100 + index, batch)
     kept, _rejected, _message = validate_traces(request)
     return kept.SerializeToString()
 
@@ -211,7 +254,7 @@ def _decoded_else_python(client: Client, payloads: list[bytes], token: str) -> f
     """As the writer stores a flush: decoded, and what a statement left by Python; returns
     the tables the decode stored."""
     try:
-        insert_decoded_traces(client, payloads, token)
+        insert_decoded_traces(client, payloads, token, batch=True)
     except LeftToPython as left:
         _in_python(client, payloads, token, but=left.stored)
         return left.stored
@@ -231,6 +274,40 @@ def test_decoded_rows_equal_the_python_conversion(client: Client, seed: int) -> 
     assert len(expected["ml_predictions"]) > 50
     for table in TABLES:
         assert actual[table] == expected[table], table
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_decoded_batch_spans_equal_the_python_conversion(client: Client, seed: int) -> None:
+    payloads = [generated_request(seed * 10 + n, batch=True) for n in range(3)]
+    expected = _stored_by(client, lambda: _in_python(client, payloads, f"py-batch-{seed}"))
+    decoded: list[frozenset[str]] = []
+    actual = _stored_by(
+        client,
+        lambda: decoded.append(_decoded_else_python(client, payloads, f"decoded-batch-{seed}")),
+    )
+    # Stray items make mixed arrays, which the spans statement leaves to Python; the
+    # predictions statement takes them.
+    assert "ml_predictions" in decoded[0]
+    assert len(expected["ml_predictions"]) > 100
+    for table in TABLES:
+        assert actual[table] == expected[table], table
+
+
+def test_batch_spans_alone_need_no_single_prediction_statement(client: Client) -> None:
+    payloads = [_with_span({**MODEL, semconv.ML_PREDICTION_ID: ["a", "b"]}, spans=0)]
+    expected = _stored_by(client, lambda: _in_python(client, payloads, "py-batch-alone"))
+    actual = _stored_by(
+        client,
+        lambda: insert_decoded_traces(client, payloads, "batch-alone", single=False, batch=True),
+    )
+    assert [row[5] for row in actual["ml_predictions"]] == ["a", "b"]  # PredictionId
+    assert actual == expected
+
+
+def test_a_batch_span_stops_a_statement_not_told_of_one(client: Client) -> None:
+    payload = _with_span({**MODEL, semconv.ML_PREDICTION_ID: ["a", "b"]})
+    with pytest.raises(LeftToPython):
+        insert_decoded_traces(client, [payload], "no-batch-expected")
 
 
 def test_every_double_is_written_as_python_writes_it(client: Client) -> None:
@@ -253,17 +330,23 @@ def test_a_replay_with_the_same_token_stores_nothing_twice(client: Client) -> No
 def test_a_flush_of_many_requests_is_one_block_per_table_and_replays_once(client: Client) -> None:
     # More requests than ClickHouse decodes at a time: still one part per table, so a replay
     # (the same token) is recognised whole.
-    payloads = [generated_request(200 + n, spans=8) for n in range(20)]
-    first = _stored_by(client, lambda: insert_decoded_traces(client, payloads, "many"))
+    payloads = [generated_request(200 + n, spans=8, batch=True) for n in range(20)]
+    decoded: list[frozenset[str]] = []
+    first = _stored_by(
+        client, lambda: decoded.append(_decoded_else_python(client, payloads, "many"))
+    )
+    assert "ml_predictions" in decoded[0]
     for table in TABLES:
         assert client.query(f"SELECT uniqExact(_part) FROM {table}").result_rows == [(1,)]
-    insert_decoded_traces(client, payloads, "many")
+    _decoded_else_python(client, payloads, "many")
     assert {table: _rows(client, table) for table in TABLES} == first
-    assert len(first["otel_traces"]) == 20 * 8
+    kept = [ExportTraceServiceRequest.FromString(payload) for payload in payloads]
+    spans = sum(len(s.spans) for r in kept for x in r.resource_spans for s in x.scope_spans)
+    assert len(first["otel_traces"]) == spans > 100
 
 
-def _with_span(attributes: dict[str, Any], name: str = "predict x") -> bytes:
-    request = ExportTraceServiceRequest.FromString(generated_request(7, spans=8))
+def _with_span(attributes: dict[str, Any], name: str = "predict x", spans: int = 8) -> bytes:
+    request = ExportTraceServiceRequest.FromString(generated_request(7, spans=spans))
     scope_spans = request.resource_spans[0].scope_spans[0]
     span = scope_spans.spans.add(trace_id=b"\1" * 16, span_id=b"\2" * 8, name=name)
     span.start_time_unix_nano = span.end_time_unix_nano = NOW_NS
@@ -281,7 +364,11 @@ LEFT_TO_PYTHON = {
     "an array with an empty value": {"holes": ["a", None]},
     "a control character in an array": {"ctl": ["a\x01"]},
     "a repeated key": {"k": 1, "k ": 2},
-    "a batch span": {**MODEL, semconv.ML_PREDICTION_ID: ["a", "b"]},
+    "per-prediction features": {
+        **MODEL,
+        semconv.ML_PREDICTION_ID: ["a", "b"],
+        semconv.ML_FEATURE_PREFIX + "amount": ["1", "2"],
+    },
     "a non-ASCII own trace id": {**MODEL, semconv.ML_PREDICTION_TRACE_ID: "İd"},
 }
 
@@ -345,7 +432,7 @@ def test_requests_without_predictions_need_one_statement(client: Client) -> None
         span.name, span.start_time_unix_nano = "GET /", NOW_NS + index
     payload = request.SerializeToString()
     stored = _stored_by(
-        client, lambda: insert_decoded_traces(client, [payload], "plain", predictions=False)
+        client, lambda: insert_decoded_traces(client, [payload], "plain", single=False)
     )
     assert len(stored["otel_traces"]) == 5
     assert stored["ml_predictions"] == []

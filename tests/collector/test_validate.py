@@ -14,7 +14,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
 
 from inferwatch import semconv
-from inferwatch_collector.validate import validate_logs, validate_metrics, validate_traces
+from inferwatch_collector.record_kinds import decodable_trace_record, split_decodable
+from inferwatch_collector.validate import (
+    check_traces,
+    validate_logs,
+    validate_metrics,
+    validate_traces,
+)
 
 GOOD = {semconv.ML_MODEL_NAME: "fraud", semconv.ML_PREDICTION_ID: "p1"}
 
@@ -279,3 +285,29 @@ def test_structurally_bad_metrics_are_rejected_by_data_point() -> None:
     assert [metric.name for metric in kept_metrics] == ["latency", "depth"]
     assert len(kept_metrics[0].histogram.data_points) == 1
     assert validate_metrics(kept) == (kept, 0, "")
+
+
+BATCH_OF_3 = {semconv.ML_MODEL_NAME: "fraud", semconv.ML_PREDICTION_ID: ["a", "b", "c"]}
+
+
+def test_check_traces_counts_the_rows_each_kind_of_span_makes() -> None:
+    # Two single-prediction spans, a batch span of 3, a plain span and a rejected batch span:
+    # the counts are those of the kept spans, the rows the writer will store.
+    bad_batch = {**BATCH_OF_3, semconv.ML_PREDICTION_LABEL: ["1", "0"]}
+    check = check_traces(traces(GOOD, GOOD, BATCH_OF_3, {"http.route": "/"}, bad_batch))
+    assert (check.spans, check.rejected) == (4, 1)
+    assert (check.predictions, check.single, check.labels) == (5, 2, False)
+    label = {**GOOD, semconv.ML_LABEL: "1"}
+    check = check_traces(traces(label, name=semconv.LABEL_EVENT_NAME))
+    assert (check.spans, check.predictions, check.single, check.labels) == (1, 0, 0, True)
+
+
+def test_record_kinds_carry_the_counts_of_decodable_requests() -> None:
+    kind, payload = decodable_trace_record(b"req", spans=4, predictions=5, single=2)
+    counts = split_decodable(kind, payload)
+    assert (kind, counts.spans, counts.predictions, counts.single) == (5, 4, 5, 2)
+    assert counts.batch and bytes(counts.request) == b"req"
+    kind, payload = decodable_trace_record(b"req", spans=3, predictions=2, single=2)
+    counts = split_decodable(kind, payload)
+    assert (kind, counts.spans, counts.predictions, counts.batch) == (4, 3, 2, False)
+    assert bytes(counts.request) == b"req"

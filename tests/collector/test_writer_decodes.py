@@ -96,7 +96,7 @@ def _log_requests(wal: WriteAheadLog) -> list[int]:
 
 
 def _drain(
-    tmp_path: Path, name: str, decode_min_spans: int, max_records: int = 1000
+    tmp_path: Path, name: str, decode_min_rows: int, max_records: int = 1000
 ) -> tuple[dict[str, Any], bytes]:
     client = open_client(f"chdb://{tmp_path / name}/store")
     try:
@@ -104,10 +104,10 @@ def _drain(
         wal = WriteAheadLog(tmp_path / name / "wal", fsync=False)
         kinds = _log_requests(wal)
         assert kinds.count(record_kinds.DECODABLE_TRACES) == 10
-        assert kinds.count(record_kinds.TRACES) == 3  # those holding a batch span
+        assert kinds.count(record_kinds.DECODABLE_BATCH_TRACES) == 3  # holding a batch span
         metrics = SelfMetrics()
         settings = WriterSettings(
-            batch_max_records=max_records, batch_interval=0.01, decode_min_spans=decode_min_spans
+            batch_max_records=max_records, batch_interval=0.01, decode_min_rows=decode_min_rows
         )
         writer = StoreWriter(wal, client, settings, metrics, StoreHealth(), "test")
         writer.start()
@@ -136,8 +136,8 @@ def _inserted(rendered: bytes) -> list[bytes]:
 
 def test_decoded_and_python_writers_store_the_same_rows_and_count_them(tmp_path: Path) -> None:
     # Batches of 4 records: some decoded by chDB, the last one left to Python by it.
-    decoded, decoded_metrics = _drain(tmp_path, "decoded", decode_min_spans=0, max_records=4)
-    python, python_metrics = _drain(tmp_path, "python", decode_min_spans=1 << 40)
+    decoded, decoded_metrics = _drain(tmp_path, "decoded", decode_min_rows=0, max_records=4)
+    python, python_metrics = _drain(tmp_path, "python", decode_min_rows=1 << 40)
     assert decoded == python
     assert len(decoded["otel_traces"]) == 3 * (40 + 20 + 2 + 5) + 2
     assert len(decoded["ml_predictions"]) == 3 * (40 + 10 + 1 + 3) + 2

@@ -2,9 +2,9 @@
 
 A receiver acknowledges only after ``ingest`` returns, and ``ingest`` returns only after the
 request's good items are durable in the log (group commit), so nothing acknowledged is lost.
-Bad items are dropped here and reported as a partial success. A trace request without batch
-or label spans is logged for the ClickHouse decode (``record_kinds.DECODABLE_TRACES``), with
-the counts validation found.
+Bad items are dropped here and reported as a partial success. A trace request without label
+spans is logged for the ClickHouse decode (``record_kinds.DECODABLE_TRACES``, or
+``DECODABLE_BATCH_TRACES`` when it holds batch spans), with the counts validation found.
 """
 
 from __future__ import annotations
@@ -81,11 +81,11 @@ class DurableIngestor:
         self._count(Signal.TRACES.value, check.spans + check.rejected, check.rejected)
         if check.spans:
             payload = _serialized(check.request, request, raw)
-            if check.batch_or_label:
+            if check.labels:
                 kind = record_kinds.TRACES
             else:
                 kind, payload = record_kinds.decodable_trace_record(
-                    payload, spans=check.spans, predictions=check.predictions
+                    payload, spans=check.spans, predictions=check.predictions, single=check.single
                 )
             self._append(Signal.TRACES, kind, payload)
             self._metrics.accepted.labels(signal=Signal.TRACES.value).inc(check.spans)

@@ -5,28 +5,63 @@
 - kind 4: a serialized ``ExportTraceServiceRequest`` that ClickHouse may decode itself (no
   batch span, no label span; ``store/decoded.py``), behind an 8-byte header holding its span
   and single-prediction counts, so that the writer knows the rows it stores without reading
-  them back.
+  them back;
+- kind 5: the same for a request that holds batch spans (no label span), behind a 12-byte
+  header: spans, predictions (one per single-prediction span, one per item of a batch
+  span's arrays), and single-prediction spans.
 
->>> kind, payload = decodable_trace_record(b"request", spans=3, predictions=2)
->>> spans, predictions, request = split_decodable(payload)
->>> kind, spans, predictions, bytes(request)
-(4, 3, 2, b'request')
+>>> kind, payload = decodable_trace_record(b"request", spans=3, predictions=2, single=2)
+>>> counts = split_decodable(kind, payload)
+>>> kind, counts.spans, counts.predictions, counts.batch, bytes(counts.request)
+(4, 3, 2, False, b'request')
+>>> kind, payload = decodable_trace_record(b"r", spans=2, predictions=1001, single=1)
+>>> counts = split_decodable(kind, payload)
+>>> kind, counts.predictions, counts.single, counts.batch
+(5, 1001, 1, True)
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
-TRACES, METRICS, LOGS, DECODABLE_TRACES = 1, 2, 3, 4
+TRACES, METRICS, LOGS, DECODABLE_TRACES, DECODABLE_BATCH_TRACES = 1, 2, 3, 4, 5
+DECODABLE = frozenset((DECODABLE_TRACES, DECODABLE_BATCH_TRACES))
+"""The kinds ClickHouse may decode."""
 _COUNTS = struct.Struct("<II")
+_BATCH_COUNTS = struct.Struct("<III")
 
 
-def decodable_trace_record(request: bytes, *, spans: int, predictions: int) -> tuple[int, bytes]:
-    """The kind and payload of a trace request for the ClickHouse decode."""
-    return DECODABLE_TRACES, _COUNTS.pack(spans, predictions) + request
+@dataclass(frozen=True, slots=True)
+class Decodable:
+    """A decodable record's counts and its request's bytes (a view, not a copy)."""
+
+    spans: int
+    predictions: int
+    single: int
+    """Single-prediction spans (each one of ``predictions``)."""
+    request: memoryview
+
+    @property
+    def batch(self) -> bool:
+        """Whether the request holds batch spans (predictions beyond the single ones)."""
+        return self.predictions > self.single
 
 
-def split_decodable(payload: bytes) -> tuple[int, int, memoryview]:
-    """``(spans, predictions, request bytes)`` of a kind-4 payload (a view, not a copy)."""
-    spans, predictions = _COUNTS.unpack_from(payload)
-    return spans, predictions, memoryview(payload)[_COUNTS.size :]
+def decodable_trace_record(
+    request: bytes, *, spans: int, predictions: int, single: int
+) -> tuple[int, bytes]:
+    """The kind and payload of a trace request for the ClickHouse decode: kind 4 when every
+    prediction is a single-prediction span, else kind 5."""
+    if predictions == single:
+        return DECODABLE_TRACES, _COUNTS.pack(spans, predictions) + request
+    return DECODABLE_BATCH_TRACES, _BATCH_COUNTS.pack(spans, predictions, single) + request
+
+
+def split_decodable(kind: int, payload: bytes) -> Decodable:
+    """The counts and request of a kind-4 or kind-5 payload."""
+    if kind == DECODABLE_TRACES:
+        spans, predictions = _COUNTS.unpack_from(payload)
+        return Decodable(spans, predictions, predictions, memoryview(payload)[_COUNTS.size :])
+    spans, predictions, single = _BATCH_COUNTS.unpack_from(payload)
+    return Decodable(spans, predictions, single, memoryview(payload)[_BATCH_COUNTS.size :])

@@ -67,11 +67,16 @@ class CollectorService:
         self.http: HttpReceiver | None = None
         self.grpc: GrpcReceiver | None = None
         self._stopped: bool | None = None  # stop()'s answer, once stopped
+        self._scrape_client: Any = None
 
     def start(self) -> None:
         settings = self.settings
+        scrape_client = self.client
         if self.client is None:
             self.client = open_client(settings.store_dsn)
+            # Scrapes query the store on a connection of their own: on the writer's, a scrape
+            # waits behind a flush's statements and the next flush waits behind the scrape.
+            self._scrape_client = scrape_client = open_client(settings.store_dsn)
         applied = run_migrations(self.client, ttl_days=settings.retention_days)
         _logger.info(
             "store %s ready (%d migrations applied now)",
@@ -79,7 +84,7 @@ class CollectorService:
             len(applied),
         )
         rules = None if self.monitoring is None else [rule.name for rule in self.monitoring.rules]
-        self.metrics.registry.register(EvaluationsExport(self.client, rules=rules))
+        self.metrics.registry.register(EvaluationsExport(scrape_client, rules=rules))
         if self.monitoring is not None:
             try:
                 self._start_dashboard(self.monitoring)
@@ -185,8 +190,9 @@ class CollectorService:
             drained = self.writer.stop(drain_timeout)
         if self.wal is not None:
             self.wal.close()
-        if self.client is not None:
-            self.client.close()
+        for client in (self._scrape_client, self.client):
+            if client is not None:
+                client.close()
         _logger.info("stopped (%s)", "all stored" if drained else "backlog kept in the log")
         self._stopped = drained
         return drained

@@ -7,10 +7,10 @@ batch is re-formed exactly and re-inserted with the same tokens, which ClickHous
 recognises, so a replay stores nothing twice. While the store fails, the writer retries with
 exponential backoff and the log grows; receivers answer 429/503 once the log is full.
 
-Trace requests logged for the ClickHouse decode (``record_kinds.DECODABLE_TRACES``) are
-stored apart, under the token ``"<batch token>:decoded"``: by chDB decoding them itself when
-the batch holds enough of their spans to repay the statements' fixed cost
-(``WriterSettings.decode_min_spans``), else, or when a statement leaves them to Python, by
+Trace requests logged for the ClickHouse decode (``record_kinds.DECODABLE``) are stored
+apart, under the token ``"<batch token>:decoded"``: by chDB decoding them itself when the
+batch holds enough of their rows to repay the statements' fixed cost
+(``WriterSettings.decode_min_rows``), else, or when a statement leaves them to Python, by
 the Python converter — the same rows under the same tokens either way (docs/storage.md).
 """
 
@@ -66,19 +66,19 @@ class WriterSettings:
     batch_interval: float = 0.2
     retry_initial: float = 0.5
     retry_max: float = 30.0
-    decode_min_spans: int = 4096
-    """Fewest decodable spans in a batch for chDB to decode them itself: each statement costs
-    ClickHouse tens of milliseconds to analyse whatever the rows, and below this many spans
-    the Python converter is quicker (bench/ingest.py)."""
+    decode_min_rows: int = 8192
+    """Fewest rows (spans and predictions) of decodable requests in a batch for chDB to decode
+    them itself: each statement costs ClickHouse tens of milliseconds to analyse whatever the
+    rows, and below this many the Python converter is quicker (bench/ingest.py)."""
 
 
 def records_to_tables(records: list[WalRecord]) -> dict[str, TableColumns]:
     """Parse the logged requests of a batch and convert them into one column set per table."""
     requests: dict[int, list[Any]] = {kind: [] for kind in _KINDS}
     for record in records:
-        if record.kind == record_kinds.DECODABLE_TRACES:
+        if record.kind in record_kinds.DECODABLE:
             message = ExportTraceServiceRequest.FromString(
-                record_kinds.split_decodable(record.payload)[2]
+                record_kinds.split_decodable(record.kind, record.payload).request
             )
             requests[record_kinds.TRACES].append(message)
             continue
@@ -95,7 +95,8 @@ def records_to_tables(records: list[WalRecord]) -> dict[str, TableColumns]:
 class Flush:
     """A batch ready to store: the Python converter's tables, and the decodable requests.
 
-    ``decodable`` are kind-4 requests (their bytes), stored under ``"<token>:decoded"``:
+    ``decodable`` are kind-4 and kind-5 requests (their bytes), stored under
+    ``"<token>:decoded"``:
     by chDB decoding them while ``decoded_tables`` is None, else from those tables (the Python
     converter's rows of the same requests) but for the ``decoded_stored`` ones, which chDB
     stored before a statement left the rest to Python.
@@ -105,25 +106,30 @@ class Flush:
     decodable: list[memoryview] = field(default_factory=list)
     spans: int = 0
     predictions: int = 0
+    single: int = 0
+    batch: bool = False
     decoded_tables: dict[str, TableColumns] | None = None
     decoded_stored: frozenset[str] = frozenset()
 
 
-def convert_batch(records: list[WalRecord], *, decode_min_spans: int | None) -> Flush:
+def convert_batch(records: list[WalRecord], *, decode_min_rows: int | None) -> Flush:
     """The Python converter's tables of a batch's records, its decodable requests apart.
 
-    With ``decode_min_spans`` None (a store that does not decode), or fewer decodable spans
-    than that, those are converted in Python too (``Flush.decoded_tables``).
+    With ``decode_min_rows`` None (a store that does not decode), or fewer rows of decodable
+    requests than that, those are converted in Python too (``Flush.decoded_tables``).
     """
-    decodable = [r for r in records if r.kind == record_kinds.DECODABLE_TRACES]
-    others = [r for r in records if r.kind != record_kinds.DECODABLE_TRACES]
+    decodable = [r for r in records if r.kind in record_kinds.DECODABLE]
+    others = [r for r in records if r.kind not in record_kinds.DECODABLE]
     flush = Flush(records_to_tables(others) if others else {})
     for record in decodable:
-        spans, predictions, request = record_kinds.split_decodable(record.payload)
-        flush.decodable.append(request)
-        flush.spans += spans
-        flush.predictions += predictions
-    if decodable and (decode_min_spans is None or flush.spans < decode_min_spans):
+        counts = record_kinds.split_decodable(record.kind, record.payload)
+        flush.decodable.append(counts.request)
+        flush.spans += counts.spans
+        flush.predictions += counts.predictions
+        flush.single += counts.single
+        flush.batch = flush.batch or counts.batch
+    rows = flush.spans + flush.predictions
+    if decodable and (decode_min_rows is None or rows < decode_min_rows):
         flush.decoded_tables = records_to_tables(decodable)
     return flush
 
@@ -166,7 +172,7 @@ class StoreWriter:
         self._converted: queue.Queue[tuple[list[WalRecord], Flush | None]]
         self._converted = queue.Queue(maxsize=1)
         decodes = decodes_in_clickhouse(client)
-        self._decode_min_spans = settings.decode_min_spans if decodes else None
+        self._decode_min_rows = settings.decode_min_rows if decodes else None
         self._decoder = DecodedTraceInserter(client) if decodes else None
         self._claimed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inferwatch-writer", daemon=True)
@@ -245,7 +251,7 @@ class StoreWriter:
 
     def _convert(self, batch: list[WalRecord]) -> Flush | None:
         try:
-            return convert_batch(batch, decode_min_spans=self._decode_min_spans)
+            return convert_batch(batch, decode_min_rows=self._decode_min_rows)
         except Exception:
             _logger.exception(
                 "batch %d-%d cannot be converted; it is skipped", batch[0].seq, batch[-1].seq
@@ -293,7 +299,9 @@ class StoreWriter:
         if flush.decoded_tables is None:
             assert self._decoder is not None
             try:
-                self._decoder.insert(flush.decodable, token, predictions=flush.predictions > 0)
+                self._decoder.insert(
+                    flush.decodable, token, single=flush.single > 0, batch=flush.batch
+                )
                 return decoded
             except LeftToPython as exc:
                 _logger.debug("the Python converter takes this batch: %s", exc)

@@ -106,9 +106,11 @@ class TraceCheck:
         rejected: spans rejected.
         message: what was wrong with them (``""`` when nothing).
         spans: spans kept.
-        predictions: single-prediction spans kept (one ``ml_predictions`` row each).
-        batch_or_label: whether a kept span is a batch span or a label span (their rows are
-            made by the Python converter only; see ``store/decoded.py``).
+        predictions: ``ml_predictions`` rows of the kept spans: one per single-prediction
+            span, one per item of a batch span's arrays.
+        single: single-prediction spans kept.
+        labels: whether a kept span is a label span (their rows are made by the Python
+            converter only; see ``store/decoded.py``).
     """
 
     request: ExportTraceServiceRequest
@@ -116,7 +118,8 @@ class TraceCheck:
     message: str
     spans: int
     predictions: int
-    batch_or_label: bool
+    single: int
+    labels: bool
 
 
 def validate_traces(
@@ -136,13 +139,15 @@ def check_traces(request: ExportTraceServiceRequest) -> TraceCheck:
     """Remove the bad spans of ``request`` and count what the good ones are."""
     problems: Problems = []
     shapes = [0, 0, 0, 0]
+    batch_rows = 0
     number = 0
     for r, resource_spans in enumerate(request.resource_spans):
         for s, scope_spans in enumerate(resource_spans.scope_spans):
             for p, span in enumerate(scope_spans.spans):
-                problem, shape = span_check(span)
+                problem, shape, rows = span_check(span)
                 if problem is None:
                     shapes[shape] += 1
+                    batch_rows += rows if shape == BATCH else 0
                 else:
                     problems.append(((r, s, p), f"span {number}: {problem}"))
                 number += 1
@@ -157,8 +162,9 @@ def check_traces(request: ExportTraceServiceRequest) -> TraceCheck:
         len(problems),
         _summary(problems) if problems else "",
         spans=number - len(problems),
-        predictions=shapes[SINGLE],
-        batch_or_label=bool(shapes[BATCH] or shapes[LABEL]),
+        predictions=shapes[SINGLE] + batch_rows,
+        single=shapes[SINGLE],
+        labels=bool(shapes[LABEL]),
     )
 
 
@@ -167,19 +173,20 @@ def span_problem(span: Any) -> str | None:
     return span_check(span)[0]
 
 
-def span_check(span: Any) -> tuple[str | None, int]:
-    """``(what is wrong with the span or None, what it is: PLAIN, SINGLE, BATCH or LABEL)``."""
+def span_check(span: Any) -> tuple[str | None, int, int]:
+    """``(what is wrong with the span or None, what it is: PLAIN, SINGLE, BATCH or LABEL,
+    its predictions)``."""
     if len(span.trace_id) != 16:
-        return f"trace_id has {len(span.trace_id)} bytes, expected 16", PLAIN
+        return f"trace_id has {len(span.trace_id)} bytes, expected 16", PLAIN, 0
     if len(span.span_id) != 8:
-        return f"span_id has {len(span.span_id)} bytes, expected 8", PLAIN
+        return f"span_id has {len(span.span_id)} bytes, expected 8", PLAIN, 0
     ml = _watched(span.attributes)
     if span.name == semconv.LABEL_EVENT_NAME:
-        return label_problem(ml), LABEL
+        return label_problem(ml), LABEL, 0
     if _MODEL not in ml:
-        return None, PLAIN
+        return None, PLAIN, 0
     if _plain_single(ml):
-        return None, SINGLE
+        return None, SINGLE, 1
     return prediction_check(ml)
 
 
@@ -222,16 +229,17 @@ def prediction_problem(ml: dict[str, Any]) -> str | None:
     return prediction_check(ml)[0]
 
 
-def prediction_check(ml: dict[str, Any]) -> tuple[str | None, int]:
-    """``(what is wrong or None, SINGLE or BATCH)`` for a prediction span's ``ml.*``."""
+def prediction_check(ml: dict[str, Any]) -> tuple[str | None, int, int]:
+    """``(what is wrong or None, SINGLE or BATCH, predictions)`` for a prediction span's
+    ``ml.*``."""
     model = ml[_MODEL]
     if _KIND_OF(model) != _STRING or not model.string_value:
-        return f"{_MODEL} must be a non-empty string", SINGLE
+        return f"{_MODEL} must be a non-empty string", SINGLE, 1
     count = None
     if _COUNT in ml:
         count_value = ml[_COUNT]
         if _KIND_OF(count_value) != _INT or count_value.int_value < 0:
-            return f"{_COUNT} must be an int >= 0", SINGLE
+            return f"{_COUNT} must be an int >= 0", SINGLE, 1
         count = count_value.int_value
     arrays: dict[str, Any] = {}
     singles: dict[str, Any] = {}
@@ -244,8 +252,8 @@ def prediction_check(ml: dict[str, Any]) -> tuple[str | None, int]:
             else:
                 singles[key] = (kind, value)
     if arrays:
-        return _arrays_problem(arrays, singles, count), BATCH
-    return _singles_problem(singles, count), SINGLE
+        return _arrays_problem(arrays, singles, count), BATCH, len(next(iter(arrays.values())))
+    return _singles_problem(singles, count), SINGLE, 1
 
 
 def _singles_problem(singles: dict[str, Any], count: int | None) -> str | None:

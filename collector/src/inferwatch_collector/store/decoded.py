@@ -59,18 +59,21 @@ def insert_decoded_traces(
     payloads: Sequence[Payload],
     dedup_token: str,
     *,
-    predictions: bool = True,
+    single: bool = True,
+    batch: bool = False,
     run_beside: Callable[[Callable[[], None]], Future[None]] | None = None,
 ) -> None:
-    """Store the spans (and, with ``predictions``, the single-prediction rows) of ``payloads``.
+    """Store the spans and the predictions of ``payloads``.
 
     Args:
         client: an embedded chDB client (:func:`decodes_in_clickhouse`).
-        payloads: serialized, validated requests without batch or label spans (the receiver
-            logs those for the Python converter).
+        payloads: serialized, validated requests without label spans (the receiver logs
+            those for the Python converter).
         dedup_token: deterministic for the flush; each table's insert carries
             ``"<dedup_token>:<table>"``.
-        predictions: False when no payload holds a prediction span (one statement saved).
+        single: False when no payload holds a single-prediction span.
+        batch: True when a payload may hold a batch span (without it, one stops the
+            ``ml_predictions`` statement); with neither, that statement is not run.
         run_beside: runs the ``ml_predictions`` statement at the same time as the
             ``otel_traces`` one, on a connection of its own (:class:`DecodedTraceInserter`).
 
@@ -82,9 +85,9 @@ def insert_decoded_traces(
     path = write_stream(payloads)
     try:
         statements = {OTEL_TRACES: insert_traces(path, f"{dedup_token}:{OTEL_TRACES}")}
-        if predictions:
+        if single or batch:
             token = f"{dedup_token}:{ML_PREDICTIONS}"
-            statements[ML_PREDICTIONS] = insert_predictions(path, token)
+            statements[ML_PREDICTIONS] = insert_predictions(path, token, single=single, batch=batch)
         outcomes = _run_all(client, statements, run_beside)
     finally:
         os.unlink(path)
@@ -166,7 +169,7 @@ class DecodedTraceInserter:
     same store, in a thread of its own (both started at the first insert).
 
     >>> inserter = DecodedTraceInserter(client)
-    >>> inserter.insert(payloads, "wal-000042-000051:decoded", predictions=True)
+    >>> inserter.insert(payloads, "wal-000042-000051:decoded", single=True, batch=False)
     >>> inserter.close()
     """
 
@@ -177,13 +180,16 @@ class DecodedTraceInserter:
         self._beside = type(client).__module__.startswith("clickhouse_connect.")
         self._pool: ThreadPoolExecutor | None = None
 
-    def insert(self, payloads: Sequence[Payload], dedup_token: str, *, predictions: bool) -> None:
+    def insert(
+        self, payloads: Sequence[Payload], dedup_token: str, *, single: bool, batch: bool
+    ) -> None:
         """As :func:`insert_decoded_traces`."""
         insert_decoded_traces(
             self._client,
             payloads,
             dedup_token,
-            predictions=predictions,
+            single=single,
+            batch=batch,
             run_beside=self._run_beside() if self._beside else None,
         )
 

@@ -6,9 +6,10 @@ numbers and wire types) whose recursion is cut: an array holds ``LeafValue`` ite
 map, or an array inside an array, is read as raw bytes. The statements only ever format
 those when they are empty (``{}``, ``[]``); anything deeper is left to the Python converter.
 
-Two readings of the same bytes: :data:`TRACES` (every field ``otel_traces`` needs) and
+Three readings of the same bytes: :data:`TRACES` (every field ``otel_traces`` needs),
 :data:`PREDICTIONS` (only what a single-prediction row needs; attribute values as
-``LeafValue``, their arrays left undecoded). Fields a reading leaves out are skipped on the
+``LeafValue``, their arrays left undecoded) and :data:`BATCH` (what a batch span's rows need:
+its attributes with their arrays' items). Fields a reading leaves out are skipped on the
 wire, and the smaller types make the statements quicker for ClickHouse to analyse.
 ``SETTINGS`` carries the schema inline (``format_schema_source='string'``), so nothing is
 installed beside the store.
@@ -74,24 +75,36 @@ message LeafValue {
     bytes bytes_value = 7;
   }
 }
-message ShallowRequest { repeated ShallowResourceSpans resource_spans = 1; }
-message ShallowResourceSpans {
+"""
+
+
+def _shallow_messages(name: str, key_value: str) -> str:
+    """A request of spans with only what prediction rows need, attributes as ``key_value``."""
+    return f"""
+message {name}Request {{ repeated {name}ResourceSpans resource_spans = 1; }}
+message {name}ResourceSpans {{
   ShallowResource resource = 1;
-  repeated ShallowScopeSpans scope_spans = 2;
-}
-message ShallowResource { repeated ShallowKeyValue attributes = 1; }
-message ShallowScopeSpans { repeated ShallowSpan spans = 2; }
-message ShallowSpan {
+  repeated {name}ScopeSpans scope_spans = 2;
+}}
+message {name}ScopeSpans {{ repeated {name}Span spans = 2; }}
+message {name}Span {{
   bytes trace_id = 1;
   bytes span_id = 2;
   string name = 5;
   fixed64 start_time_unix_nano = 7;
   fixed64 end_time_unix_nano = 8;
-  repeated ShallowKeyValue attributes = 9;
+  repeated {key_value} attributes = 9;
   Status status = 15;
-}
-message ShallowKeyValue { string key = 1; LeafValue value = 2; }
-"""
+}}"""
+
+
+PROTO += (
+    _shallow_messages("Shallow", "ShallowKeyValue")
+    + "\nmessage ShallowResource { repeated ShallowKeyValue attributes = 1; }"
+    + "\nmessage ShallowKeyValue { string key = 1; LeafValue value = 2; }"
+    + _shallow_messages("Batch", "KeyValue")
+    + "\n"
+)
 
 KIND = (
     "Enum8('none' = 0, 'string' = 1, 'bool' = 2, 'int' = 3, 'double' = 4, "
@@ -122,10 +135,12 @@ _SPAN = (
     "links Array(Tuple(trace_id String, span_id String, trace_state String, "
     f"attributes {_attributes(_ANY)})), status Tuple(message String, code Int32)"
 )
-_SHALLOW_SPAN = (
+_SPAN_HEAD = (
     "trace_id String, span_id String, name String, start_time_unix_nano UInt64, "
-    f"end_time_unix_nano UInt64, attributes {_attributes(_LEAF)}, status Tuple(code Int32)"
+    "end_time_unix_nano UInt64"
 )
+_SHALLOW_SPAN = f"{_SPAN_HEAD}, attributes {_attributes(_LEAF)}, status Tuple(code Int32)"
+_BATCH_SPAN = f"{_SPAN_HEAD}, attributes {_attributes(_ANY)}, status Tuple(code Int32)"
 
 
 @dataclass(frozen=True)
@@ -142,11 +157,17 @@ TRACES = Reading(
     "scope_spans Array(Tuple(scope Tuple(name String, version String), "
     f"spans Array(Tuple({_SPAN}))))))",
 )
-PREDICTIONS = Reading(
-    "ShallowRequest",
-    f"resource_spans Array(Tuple(resource Tuple(attributes {_attributes(_LEAF)}), "
-    f"scope_spans Array(Tuple(spans Array(Tuple({_SHALLOW_SPAN}))))))",
-)
+
+
+def _shallow_request(span: str) -> str:
+    return (
+        f"resource_spans Array(Tuple(resource Tuple(attributes {_attributes(_LEAF)}), "
+        f"scope_spans Array(Tuple(spans Array(Tuple({span}))))))"
+    )
+
+
+PREDICTIONS = Reading("ShallowRequest", _shallow_request(_SHALLOW_SPAN))
+BATCH = Reading("BatchRequest", _shallow_request(_BATCH_SPAN))
 
 SETTINGS = {
     "format_schema_source": "string",

@@ -26,13 +26,14 @@ from .expressions import (
     ascii_lower,
     attribute_texts,
     hex_id,
+    leaf_text,
     leaf_texts,
     needs_python,
     number,
     sql_string,
     unique_keys,
 )
-from .schema import PREDICTIONS, SETTINGS, TRACES, Reading, file_source
+from .schema import BATCH, PREDICTIONS, SETTINGS, TRACES, Reading, file_source
 
 _KINDS = "['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']"
 _CODES = "['Unset', 'Ok', 'Error']"
@@ -45,11 +46,13 @@ _OK = sql_string(semconv.STATUS_OK)
 _SERVICE = sql_string("service.name")
 
 
-def settings_clause(token: str, reading: Reading) -> str:
-    """The SETTINGS of a decoding statement of ``reading``, deduplicated by ``token``."""
+def settings_clause(token: str, reading: Reading | None = None) -> str:
+    """The SETTINGS of a decoding statement, deduplicated by ``token``; the message of
+    ``reading`` when it reads one (else each subquery names its own)."""
+    message = {} if reading is None else {"format_schema_message_name": reading.message}
     settings = {
         **SETTINGS,
-        "format_schema_message_name": reading.message,
+        **message,
         "insert_deduplicate": 1,
         "insert_deduplication_token": token,
     }
@@ -183,48 +186,65 @@ def _prefixed(strip: bool, keep: str) -> str:
     )
 
 
-def _prediction_spans(path: str) -> str:
-    """One row per single-prediction span, with what ``predictions._single_row`` reads."""
+def _service() -> dict[str, str]:
+    """The resource column ``service``: service.name as the SDKs send it, a string; anything
+    else is Python's."""
     attributes = "rs.resource.attributes"
     service = f"{attributes}.value[indexOf({attributes}.key, {_SERVICE})]"
     not_string = f"{service}.kind NOT IN ('string', 'none')"
-    resource = {  # service.name as the SDKs send it, a string; anything else is Python's
-        "service": f"if({not_string}, {needs_python(not_string)}, {service}.string_value)"
-    }
+    return {"service": f"if({not_string}, {needs_python(not_string)}, {service}.string_value)"}
+
+
+def _span_columns(trace_id: str) -> str:
+    """What every prediction row may take from its span (``trace_id``: its hex expression)."""
+    return f"""service,
+    sp.start_time_unix_nano AS start,
+    sp.end_time_unix_nano AS end,
+    sp.status.code AS code,
+    if({trace_id} = {_ZERO_TRACE_ID}, '', {trace_id}) AS trace_id,
+    {hex_id("sp.span_id")} AS span_id"""
+
+
+def _message(reading: Reading) -> str:
+    # Per subquery, so that one statement can read the file twice, as two messages.
+    return f"SETTINGS format_schema_message_name = {sql_string(reading.message)}"
+
+
+def _prediction_spans(path: str, *, batch_apart: bool) -> str:
+    """One row per single-prediction span, with what ``predictions._single_row`` reads.
+
+    A batch span stops the statement, or, with ``batch_apart``, is left out (to
+    :func:`_batch_rows`)."""
     values = ",\n    ".join(
         f"vals[indexOf(keys, {sql_string(key)})] AS v_{name}" for name, key in _ML_VALUES.items()
     )
     texts = ",\n    ".join(
         f"texts[indexOf(keys, {sql_string(key)})] AS t_{name}" for name, key in _ML_TEXTS.items()
     )
+    batch = f"AND NOT {_BATCH}" if batch_apart else ""
     return f"""
 SELECT
-    service,
-    sp.start_time_unix_nano AS start,
-    sp.end_time_unix_nano AS end,
-    sp.status.code AS code,
-    if({hex_id("sp.trace_id")} = {_ZERO_TRACE_ID}, '', {hex_id("sp.trace_id")}) AS trace_id,
-    {hex_id("sp.span_id")} AS span_id,
+    {_span_columns(hex_id("sp.trace_id"))},
     sp.attributes.key AS keys,
     sp.attributes.value AS vals,
     vals.kind AS kinds,
     {leaf_texts("vals")} AS texts,
     {values},
-    {texts}
-FROM ({spans_query(file_source(path, PREDICTIONS), resource)})
-WHERE sp.name != {_LABEL_SPAN} AND has(keys, {sql_string(semconv.ML_MODEL_NAME)})"""
+    {texts},
+    {_BATCH} AS is_batch
+FROM ({spans_query(file_source(path, PREDICTIONS), _service())})
+WHERE sp.name != {_LABEL_SPAN} AND has(keys, {sql_string(semconv.ML_MODEL_NAME)}) {batch}
+{_message(PREDICTIONS)}"""
 
 
-def insert_predictions(path: str, token: str) -> str:
-    """``ml_predictions`` from the requests in ``path``: one row per single-prediction span
+def _single_rows(path: str, *, batch_apart: bool) -> str:
+    """The ``ml_predictions`` columns of every single-prediction span
     (``predictions._single_row``)."""
-    columns = ", ".join(f"`{name}`" for name in ML_PREDICTIONS_COLUMNS)
     own_start = "v_ts.kind = 'int' AND v_ts.int_value > 0"
     own_trace = "t_trace != ''"
     error = f"if(t_status != '', t_status = {_ERROR}, code = 2)"
     latency = f"{number(Value('v_duration.'))} * 1000.0"
     return f"""
-INSERT INTO ml_predictions ({columns})
 SELECT
     fromUnixTimestamp64Nano(if({own_start}, v_ts.int_value, toInt64(start))),
     service,
@@ -232,7 +252,7 @@ SELECT
     t_version,
     t_task,
     if(t_id != '', t_id, span_id),
-    if({_BATCH}, {needs_python(_BATCH)}, t_label),
+    if(is_batch, {needs_python("is_batch")}, t_label),
     {number(Value("v_score."))},
     {number(Value("v_value."))},
     ifNull({latency}, (toInt64(end) - toInt64(start)) / 1e6),
@@ -242,5 +262,127 @@ SELECT
     {_prefixed(True, _SEGMENT)},
     {_prefixed(True, _FEATURE)},
     {_prefixed(False, _NOT_ML)}
-FROM ({_prediction_spans(path)})
-{settings_clause(token, PREDICTIONS)}"""
+FROM ({_prediction_spans(path, batch_apart=batch_apart)})"""
+
+
+# --- batch spans: one row per item of their per-prediction arrays ---------------------------
+
+_ITEMS = {
+    name: key
+    for name, key in (_ML_TEXTS | _ML_VALUES).items()
+    if key in semconv.PER_PREDICTION_ARRAYS
+}
+"""Per-prediction arrays, joined item by item as ``i_<name>`` (a ``LeafValue``)."""
+_PER_ITEM_ARRAY = f"(kind = 'array' AND has({_PER_PREDICTION}, k))"
+_FEATURE_ARRAYS = f"arrayExists((k, kind) -> kind = 'array' AND {_FEATURE}, keys, kinds)"
+"""Per-prediction features: left to Python (``predictions._feature_rows``)."""
+
+
+def _batch_spans(path: str) -> str:
+    """One row per batch span: its facts, its per-prediction arrays (``a_<name>``, all cut
+    or padded to the span's prediction count ``n``, as ``predictions._items`` does) and what
+    every row of the span takes from its other attributes (``t_<name>``, the Maps)."""
+
+    def array(key: str) -> str:
+        return f"all_items[indexOf(all_keys, {sql_string(key)})]"
+
+    arrays = ",\n        ".join(
+        f"arrayResize({array(key)}, n) AS a_{name}" for name, key in _ITEMS.items()
+    )
+    id_array = f"all_kinds[indexOf(all_keys, {sql_string(semconv.ML_PREDICTION_ID)})] = 'array'"
+    first_array = f"arrayFirstIndex((k, kind) -> {_PER_ITEM_ARRAY}, all_keys, all_kinds)"
+    status_array = f"all_kinds[indexOf(all_keys, {sql_string(semconv.ML_PREDICTION_STATUS)})]"
+    others = f"arrayFilter((v, k, kind) -> NOT {_PER_ITEM_ARRAY}, vals, all_keys, all_kinds)"
+    own = "NOT " + _PER_ITEM_ARRAY
+    texts = ",\n    ".join(
+        f"texts[indexOf(keys, {sql_string(key)})] AS t_{name}"
+        for name, key in _ML_TEXTS.items()
+        if name in ("version", "task", "label")
+    )
+    model = f"texts[indexOf(keys, {sql_string(semconv.ML_MODEL_NAME)})]"
+    per_item = ", ".join(f"a_{name}" for name in ("index", *_ITEMS))
+    return f"""
+SELECT
+    service, start, end, code, trace_id, span_id, own_status, {per_item},
+    {attribute_texts("others")} AS texts,
+    if({_FEATURE_ARRAYS}, {needs_python(_FEATURE_ARRAYS)}, {model}) AS t_model,
+    {texts},
+    {_prefixed(True, _SEGMENT)} AS segments,
+    {_prefixed(True, _FEATURE)} AS features,
+    {_prefixed(False, _NOT_ML)} AS attributes
+FROM (
+    SELECT
+        {_span_columns(hex_id("sp.trace_id"))},
+        sp.attributes.key AS all_keys,
+        sp.attributes.value AS vals,
+        vals.kind AS all_kinds,
+        vals.array_value.values AS all_items,
+        arrayFilter((k, kind) -> {own}, all_keys, all_kinds) AS keys,
+        arrayFilter((kind, k) -> {own}, all_kinds, all_keys) AS kinds,
+        {others} AS others,
+        if({id_array}, {array(semconv.ML_PREDICTION_ID)}, all_items[{first_array}]) AS ids,
+        length(ids) AS n,
+        range(n) AS a_index,
+        {status_array} = 'array' AS own_status,
+        {arrays}
+    FROM ({spans_query(file_source(path, BATCH), _service())})
+    WHERE sp.name != {_LABEL_SPAN} AND has(all_keys, {sql_string(semconv.ML_MODEL_NAME)})
+        AND {_BATCH.replace("keys, kinds", "all_keys, all_kinds")}
+    {_message(BATCH)}
+)"""
+
+
+def _batch_rows(path: str) -> str:
+    """The ``ml_predictions`` columns of every prediction of a batch span
+    (``predictions._batch_rows``). Per-prediction features (``ml.feature.*`` arrays) are
+    left to Python (:data:`_FEATURE_ARRAYS`)."""
+    joined = ", ".join(f"a_{name} AS i_{name}" for name in ("index", *_ITEMS))
+    own_start = "i_ts.kind = 'int' AND i_ts.int_value > 0"
+    own_id = "i_id.kind = 'string' AND i_id.string_value != ''"
+    made_up_id = "concat(span_id, '-', toString(i_index))"
+    own_error = f"i_status.kind = 'string' AND i_status.string_value = {_ERROR}"
+    error = f"if(own_status, {own_error}, code = 2)"
+    latency = f"{number(Value('i_duration.'))} * 1000.0"
+
+    def own_id_of(name: str, default: str) -> str:
+        item = f"i_{name}.string_value"
+        own = f"i_{name}.kind = 'string' AND {item} != ''"
+        return f"if({own}, {ascii_lower(item)}, {default})"
+
+    return f"""
+SELECT
+    fromUnixTimestamp64Nano(if({own_start}, i_ts.int_value, toInt64(start))),
+    service,
+    t_model,
+    t_version,
+    t_task,
+    if({own_id}, i_id.string_value, {made_up_id}),
+    if(i_label.kind = 'none', t_label, {leaf_text(Value("i_label."))}),
+    {number(Value("i_score."))},
+    {number(Value("i_value."))},
+    ifNull({latency}, (toInt64(end) - toInt64(start)) / 1e6),
+    if({error}, {_ERROR}, {_OK}),
+    {own_id_of("trace", "trace_id")},
+    {own_id_of("span", "span_id")},
+    segments,
+    features,
+    attributes
+FROM ({_batch_spans(path)})
+ARRAY JOIN {joined}"""
+
+
+def insert_predictions(path: str, token: str, *, single: bool = True, batch: bool = False) -> str:
+    """``ml_predictions`` from the requests in ``path``: one row per single-prediction span
+    (``predictions._single_row``) and, with ``batch``, one row per prediction of every
+    batch span (``predictions._batch_rows``); without it, a batch span stops the statement.
+    ``single=False`` reads batch spans only (a flush of batch spans alone)."""
+    columns = ", ".join(f"`{name}`" for name in ML_PREDICTIONS_COLUMNS)
+    parts = []
+    if single:
+        parts.append(_single_rows(path, batch_apart=batch))
+    if batch:
+        parts.append(_batch_rows(path))
+    return f"""
+INSERT INTO ml_predictions ({columns})
+{" UNION ALL ".join(parts)}
+{settings_clause(token)}"""

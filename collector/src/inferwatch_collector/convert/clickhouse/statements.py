@@ -237,6 +237,19 @@ WHERE sp.name != {_LABEL_SPAN} AND has(keys, {sql_string(semconv.ML_MODEL_NAME)}
 {_message(PREDICTIONS)}"""
 
 
+def _prediction_row(**expressions: str) -> str:
+    """The SELECT list of an ``ml_predictions`` row, in the table's column order; the columns
+    not given are those every prediction of a span shares (``service``, ``t_model``…)."""
+    shared = {
+        "ServiceName": "service",
+        "ModelName": "t_model",
+        "ModelVersion": "t_version",
+        "Task": "t_task",
+    }
+    row = shared | expressions
+    return ",\n    ".join(row[name] for name in ML_PREDICTIONS_COLUMNS)
+
+
 def _single_rows(path: str, *, batch_apart: bool) -> str:
     """The ``ml_predictions`` columns of every single-prediction span
     (``predictions._single_row``)."""
@@ -244,24 +257,22 @@ def _single_rows(path: str, *, batch_apart: bool) -> str:
     own_trace = "t_trace != ''"
     error = f"if(t_status != '', t_status = {_ERROR}, code = 2)"
     latency = f"{number(Value('v_duration.'))} * 1000.0"
+    row = _prediction_row(
+        Timestamp=f"fromUnixTimestamp64Nano(if({own_start}, v_ts.int_value, toInt64(start)))",
+        PredictionId="if(t_id != '', t_id, span_id)",
+        PredictedLabel=f"if(is_batch, {needs_python('is_batch')}, t_label)",
+        Score=number(Value("v_score.")),
+        PredictedValue=number(Value("v_value.")),
+        LatencyMs=f"ifNull({latency}, (toInt64(end) - toInt64(start)) / 1e6)",
+        StatusCode=f"if({error}, {_ERROR}, {_OK})",
+        TraceId=f"if({own_trace}, {ascii_lower('t_trace')}, trace_id)",
+        SpanId=f"if({own_trace}, {ascii_lower('t_span')}, span_id)",
+        Segments=_prefixed(True, _SEGMENT),
+        Features=_prefixed(True, _FEATURE),
+        Attributes=_prefixed(False, _NOT_ML),
+    )
     return f"""
-SELECT
-    fromUnixTimestamp64Nano(if({own_start}, v_ts.int_value, toInt64(start))),
-    service,
-    t_model,
-    t_version,
-    t_task,
-    if(t_id != '', t_id, span_id),
-    if(is_batch, {needs_python("is_batch")}, t_label),
-    {number(Value("v_score."))},
-    {number(Value("v_value."))},
-    ifNull({latency}, (toInt64(end) - toInt64(start)) / 1e6),
-    if({error}, {_ERROR}, {_OK}),
-    if({own_trace}, {ascii_lower("t_trace")}, trace_id),
-    if({own_trace}, {ascii_lower("t_span")}, span_id),
-    {_prefixed(True, _SEGMENT)},
-    {_prefixed(True, _FEATURE)},
-    {_prefixed(False, _NOT_ML)}
+SELECT {row}
 FROM ({_prediction_spans(path, batch_apart=batch_apart)})"""
 
 
@@ -349,24 +360,22 @@ def _batch_rows(path: str) -> str:
         own = f"i_{name}.kind = 'string' AND {item} != ''"
         return f"if({own}, {ascii_lower(item)}, {default})"
 
+    row = _prediction_row(
+        Timestamp=f"fromUnixTimestamp64Nano(if({own_start}, i_ts.int_value, toInt64(start)))",
+        PredictionId=f"if({own_id}, i_id.string_value, {made_up_id})",
+        PredictedLabel=f"if(i_label.kind = 'none', t_label, {leaf_text(Value('i_label.'))})",
+        Score=number(Value("i_score.")),
+        PredictedValue=number(Value("i_value.")),
+        LatencyMs=f"ifNull({latency}, (toInt64(end) - toInt64(start)) / 1e6)",
+        StatusCode=f"if({error}, {_ERROR}, {_OK})",
+        TraceId=own_id_of("trace", "trace_id"),
+        SpanId=own_id_of("span", "span_id"),
+        Segments="segments",
+        Features="features",
+        Attributes="attributes",
+    )
     return f"""
-SELECT
-    fromUnixTimestamp64Nano(if({own_start}, i_ts.int_value, toInt64(start))),
-    service,
-    t_model,
-    t_version,
-    t_task,
-    if({own_id}, i_id.string_value, {made_up_id}),
-    if(i_label.kind = 'none', t_label, {leaf_text(Value("i_label."))}),
-    {number(Value("i_score."))},
-    {number(Value("i_value."))},
-    ifNull({latency}, (toInt64(end) - toInt64(start)) / 1e6),
-    if({error}, {_ERROR}, {_OK}),
-    {own_id_of("trace", "trace_id")},
-    {own_id_of("span", "span_id")},
-    segments,
-    features,
-    attributes
+SELECT {row}
 FROM ({_batch_spans(path)})
 ARRAY JOIN {joined}"""
 

@@ -3,7 +3,6 @@ statistics, give the rows a pass over every window's raw rows gives, step after 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -12,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from evaluation_helpers import Statements, comparable
 
 from inferwatch_collector.evaluate import outcomes
 from inferwatch_collector.evaluate.evaluation_pass import run_pass
@@ -101,20 +101,6 @@ class Stream:
         self.labelled += picked
 
 
-def comparable(rows: list[Any]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    """Everything of a pass's rows but the evaluation time (NaN made comparable)."""
-
-    def same(value: Any) -> Any:
-        return "nan" if isinstance(value, float) and math.isnan(value) else value
-
-    return {
-        (r.model, r.version, r.segment, r.window, r.window_start, r.metric): tuple(
-            same(v) for v in (r.value, r.support, r.label_coverage, r.ci_low, r.ci_high)
-        )
-        for r in rows
-    }
-
-
 def fresh_pass(
     path: str, settings: MonitoringSettings = SETTINGS, *, stored: bool = True
 ) -> list[Any]:
@@ -190,23 +176,6 @@ def test_scattered_windows_are_tested_one_by_one() -> None:
     start = int(HOURS[1].timestamp()) + 600
     small = stats_parameters(SETTINGS, five_minutes, [], [("a", start), ("a", start + 1200)])
     assert small["exact"] == 1 and small["hours"] == [("a", int(HOURS[1].timestamp()))]
-
-
-class Statements:
-    """The evaluator's statements a client runs, by their names in ``evaluate/queries.py``."""
-
-    def __init__(self, client: Any) -> None:
-        from inferwatch_collector.evaluate import queries
-
-        names = {v: k for k, v in vars(queries).items() if k.isupper() and isinstance(v, str)}
-        self.run: list[str] = []
-        query = client.query
-
-        def named_query(sql: str, *args: Any, **kwargs: Any) -> Any:
-            self.run.append(names.get(sql, sql))
-            return query(sql, *args, **kwargs)
-
-        client.query = named_query
 
 
 def seeded(

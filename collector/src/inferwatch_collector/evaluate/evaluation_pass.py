@@ -11,9 +11,17 @@ its previous pass (per client, settings and window size) and re-evaluates only t
 windows. A window that got new predictions reads its prediction side again, one whose outcomes
 changed (new or later labels) its outcome side; the other side comes from memory. The first
 pass of a process, a backfill, and a pass more than ``FULL_PASS_EVERY`` after the last full
-one evaluate every window (and refresh the top segment values and the drift reference); they
+one evaluate every window (and look up the top segment values and the drift reference); they
 start from the window statistics earlier passes stored (``window_cache.py``) and read again
 only the windows something arrived for since.
+
+A pass between full ones looks them up again when what it read shows them stale
+(``_stale_lookups``, no query): a segment value pooled as ``other`` while its key has fewer
+than ``segment_top_k`` top values, or a model version with no reference whose windows have
+left the range (they are the reference now). It then reads again every window of the models
+whose statistics depend on what changed (``Fingerprints``: top values, value bin edges),
+evaluates every window against the new reference, and deletes the rows of the series a window
+no longer has (``region=other`` split into its values).
 
 >>> rows = run_pass(client, settings, now=datetime.now(timezone.utc))   # doctest: +SKIP
 """
@@ -21,6 +29,7 @@ only the windows something arrived for since.
 from __future__ import annotations
 
 import weakref
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -29,12 +38,12 @@ from typing import Any
 from . import outcomes, queries
 from .outcomes import Arrivals, fold_arrivals
 from .settings import MonitoringSettings
-from .store import EvaluationRow, write_evaluations
+from .store import EvaluationRow, forget_series, write_evaluations
 from .window_cache import Fingerprints, load_window_stats, save_window_stats
 from .window_changes import Changes, changed_windows, every_window, miscounted_windows
 from .window_metrics import SeriesKey, WindowStats, evaluation_rows, window_metrics
 from .window_stats import (
-    Histograms,
+    Reference,
     TopValues,
     combine,
     read_outcome_stats,
@@ -56,7 +65,7 @@ class _Memory:
     full_at: datetime
     until: datetime
     top: TopValues
-    reference: Histograms
+    reference: Reference
     fingerprints: Fingerprints
     rows: dict[tuple[str, datetime], list[EvaluationRow]] = field(default_factory=dict)
     stats: dict[SeriesKey, WindowStats] = field(default_factory=dict)
@@ -116,6 +125,7 @@ def _evaluate_size(
 ) -> list[EvaluationRow]:
     memories = _memories.setdefault(client, {})
     memory = None if backfill else memories.get((settings, span.size))
+    previous_rows = memory.rows if memory is not None else {}
     if memory is not None and now - memory.full_at > FULL_PASS_EVERY:
         memory = None
     full = memory is None
@@ -125,16 +135,24 @@ def _evaluate_size(
     else:
         changes = _changed_windows(client, span, memory, arrivals)
     stats = _window_stats(client, settings, span, memory, changes)
+    refreshed = False
+    if changes is not None and not full:
+        changes, stats, refreshed = _refresh_if_stale(
+            client, settings, span, memory, changes, stats
+        )
     read = {(key[0], key[3]) for key in stats}
     if changes is not None:  # a window read again that has no rows left is gone
         read |= {_utc_window(w) for w in (*changes.predictions, *changes.outcomes)}
     kept = {
         k: v for k, v in memory.stats.items() if k[3] >= span.start and (k[0], k[3]) not in read
     }
-    # A full pass evaluates every window, those it read and those stored; a partial pass
-    # only those it read: the others keep their rows.
-    fresh = _evaluate_windows(settings, span, memory, {**kept, **stats} if full else stats)
+    # A full pass evaluates every window, those it read and those stored, and so does a pass
+    # that looked up a new reference; another pass only those it read: the others keep their
+    # rows.
+    evaluated = {**kept, **stats} if full or refreshed else stats
+    fresh = _evaluate_windows(settings, span, memory, evaluated)
     write_evaluations(client, [row for found in fresh.values() for row in found])
+    forget_series(client, span.size, _gone_series(previous_rows, fresh))
     save_window_stats(
         client, span, {**kept, **stats} if full else stats, arrivals.until, memory.fingerprints
     )
@@ -146,6 +164,91 @@ def _evaluate_size(
     if not backfill:
         memories[(settings, span.size)] = memory
     return [row for found in memory.rows.values() for row in found]
+
+
+def _refresh_if_stale(
+    client: Any,
+    settings: MonitoringSettings,
+    span: WindowRange,
+    memory: _Memory,
+    changes: Changes,
+    stats: dict[SeriesKey, WindowStats],
+) -> tuple[Changes, dict[SeriesKey, WindowStats], bool]:
+    """The windows to read and their statistics, after looking up the top values and the
+    reference again if what the pass read shows them stale (then True)."""
+    if not _stale_lookups(settings, span, memory, stats, changes):
+        return changes, stats, False
+    stale = _refresh_lookups(client, settings, span, memory, changes)
+    if stale:  # their statistics change with the lookups: read every window again
+        changes = changes.plus(every_window(span, stale))
+        stats = _window_stats(client, settings, span, memory, changes)
+    return changes, stats, True
+
+
+def _stale_lookups(
+    settings: MonitoringSettings,
+    span: WindowRange,
+    memory: _Memory,
+    stats: dict[SeriesKey, WindowStats],
+    changes: Changes,
+) -> bool:
+    """Whether the pass's own reads show the top segment values or the drift reference stale:
+    a new prediction pooled as ``key=other`` while the key has fewer than ``segment_top_k``
+    top values (so the value would be among them), or a model version without reference
+    whose windows have left the range since the previous pass (they are its reference now)."""
+    k = settings.evaluation.segment_top_k
+    known = Counter((model, key) for model, key, _ in memory.top)
+    new = {_utc_window(w) for w in changes.predictions}
+    for model, _, segment, start in stats:
+        key, _, value = segment.rpartition("=")
+        if (
+            value == "other"
+            and (model, start) in new
+            and known[(model, key)] < k
+            and (model, key, "other") not in memory.top
+        ):
+            return True
+    referenced = {(model, version) for model, version, _ in memory.reference.histograms}
+    return any(
+        start < span.start and not segment and (model, version) not in referenced
+        for model, version, segment, start in memory.stats
+    )
+
+
+def _refresh_lookups(
+    client: Any,
+    settings: MonitoringSettings,
+    span: WindowRange,
+    memory: _Memory,
+    changes: Changes,
+) -> set[str]:
+    """Look up the top values and the reference again; return the models whose statistics
+    depend on what changed (their fingerprint did)."""
+    before = memory.fingerprints
+    memory.top, memory.reference, memory.fingerprints = _lookups(client, settings, span)
+    models = {key[0] for key in memory.stats} | {
+        model for model, _ in (*changes.predictions, *changes.outcomes)
+    }
+    return {model for model in models if memory.fingerprints[model] != before[model]}
+
+
+def _gone_series(
+    previous: dict[tuple[str, datetime], list[EvaluationRow]],
+    fresh: dict[tuple[str, datetime], list[EvaluationRow]],
+) -> set[tuple[str, str, str, datetime]]:
+    """(model, version, segment, window start) of the series a re-evaluated window had in the
+    previous pass and has no longer."""
+    gone: set[tuple[str, str, str, datetime]] = set()
+    for (model, start), rows in fresh.items():
+        before = previous.get((model, start))
+        if before:
+            now = {(row.version, row.segment) for row in rows}
+            gone |= {
+                (model, row.version, row.segment, start)
+                for row in before
+                if (row.version, row.segment) not in now
+            }
+    return gone
 
 
 def _stored_changes(
@@ -167,7 +270,16 @@ def _stored_changes(
 def _fresh_memory(
     client: Any, settings: MonitoringSettings, span: WindowRange, now: datetime, arrivals: Arrivals
 ) -> _Memory:
-    """Top segment values and the drift reference, looked up once per full pass."""
+    """A full pass's memory: the top segment values and the drift reference looked up."""
+    top, reference, fingerprints = _lookups(client, settings, span)
+    return _Memory(now, arrivals.until, top, reference, fingerprints)
+
+
+def _lookups(
+    client: Any, settings: MonitoringSettings, span: WindowRange
+) -> tuple[TopValues, Reference, Fingerprints]:
+    """The top segment values in ``span``, the drift reference before it, and the
+    fingerprints of the statistics computed with them."""
     evaluation = settings.evaluation
     top = client.query(
         queries.TOP_SEGMENT_VALUES,
@@ -175,8 +287,8 @@ def _fresh_memory(
     ).result_rows
     top_values = [(model, key, value) for model, key, values in top for value in values]
     reference = read_reference(client, settings, span, top_values)
-    fingerprints = Fingerprints(evaluation.drift_bins, top_values)
-    return _Memory(now, arrivals.until, top_values, reference, fingerprints)
+    fingerprints = Fingerprints(evaluation.drift_bins, top_values, reference.edges)
+    return top_values, reference, fingerprints
 
 
 def _changed_windows(
@@ -201,14 +313,18 @@ def _window_stats(
     """The statistics of every window (``changes`` is None) or of the changed ones: each side
     is read again only where it changed, the other side comes from memory."""
     if changes is None:
-        every = stats_parameters(settings, span, memory.top, None)
+        every = stats_parameters(settings, span, memory.top, None, memory.reference.edges)
         return combine(read_prediction_stats(client, every), read_outcome_stats(client, every))
     predictions, outcomes = {}, {}
     if changes.predictions:
-        parameters = stats_parameters(settings, span, memory.top, changes.predictions)
+        parameters = stats_parameters(
+            settings, span, memory.top, changes.predictions, memory.reference.edges
+        )
         predictions = read_prediction_stats(client, parameters)
     if changes.outcomes:
-        parameters = stats_parameters(settings, span, memory.top, changes.outcomes)
+        parameters = stats_parameters(
+            settings, span, memory.top, changes.outcomes, memory.reference.edges
+        )
         outcomes = read_outcome_stats(client, parameters)
     fresh_predictions = {_utc_window(w) for w in changes.predictions}
     fresh_outcomes = {_utc_window(w) for w in changes.outcomes}
@@ -240,7 +356,9 @@ def _evaluate_windows(
         found.setdefault((key[0], key[3]), [])
         if key[2] and window.predictions < min_support:
             continue  # a small segment says nothing reliable: it is left out
-        metrics = window_metrics(settings, key, window, memory.reference.get(key[:3], {}))
+        metrics = window_metrics(
+            settings, key, window, memory.reference.histograms.get(key[:3], {})
+        )
         found[(key[0], key[3])] += evaluation_rows(
             key, span.size, length, window, metrics, evaluated_at
         )

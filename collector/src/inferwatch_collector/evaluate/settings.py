@@ -34,6 +34,8 @@ class EvaluationSettings:
     """Reference for drift (psi, js_divergence): the period of this length just before the
     first window evaluated, per model and version."""
     drift_bins: int = 10
+    """Score bins over [0, 1]; a regression model's values get at most as many bins, their
+    edges chosen from its reference (about its deciles, for 10)."""
     segment_top_k: int = 10
     """Per segment key, the k values with most predictions get their own metrics; the rest
     are pooled as ``other``."""

@@ -1,11 +1,14 @@
-"""Rows of ``ml_evaluations``: what one pass writes, and reading the latest back."""
+"""Rows of ``ml_evaluations``: what one pass writes (and deletes), and reading the latest back."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from clickhouse_connect.driver.exceptions import ClickHouseError
 
 TABLE = "ml_evaluations"
 COLUMNS = (
@@ -31,6 +34,16 @@ WHERE ({{model:String}} = '' OR ModelName = {{model:String}})
   AND WindowStart >= {{since:DateTime64(3, 'UTC')}}
 ORDER BY ModelName, ModelVersion, Segment, Window, Metric, WindowStart
 """
+
+# The rows of series a window no longer has (``forget_series``).
+DELETE_SERIES = f"""
+DELETE FROM {TABLE}
+WHERE Window = {{window:String}}
+  AND (ModelName, ModelVersion, Segment, toUnixTimestamp(WindowStart))
+      IN {{series:Array(Tuple(String, String, String, UInt32))}}
+"""
+
+_logger = logging.getLogger("inferwatch.evaluator")
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,25 @@ def write_evaluations(client: Any, rows: Sequence[EvaluationRow]) -> None:
     for index in _TIME_COLUMNS:
         columns[index] = _milliseconds(columns[index])
     client.insert(TABLE, columns, column_names=COLUMNS, column_oriented=True)
+
+
+def forget_series(
+    client: Any, window: str, series: Iterable[tuple[str, str, str, datetime]]
+) -> None:
+    """Delete the rows of ``series`` (model, version, segment, window start) of ``window``.
+
+    A window re-evaluated under new top segment values has other segment series (the values
+    pooled as ``region=other`` get their own): the rows of the series it no longer has would
+    otherwise stay beside the new ones. Rare (the top values changed), so a lightweight delete;
+    a store that refuses it leaves them (and says so).
+    """
+    keys = sorted({(m, v, s, int(_utc(start).timestamp())) for m, v, s, start in series})
+    if not keys:
+        return
+    try:
+        client.command(DELETE_SERIES, parameters={"window": window, "series": keys})
+    except ClickHouseError as exc:
+        _logger.warning("rows of %d gone series left in %s: %s", len(keys), TABLE, exc)
 
 
 _TIME_COLUMNS = tuple(COLUMNS.index(name) for name in ("WindowStart", "WindowEnd", "EvaluatedAt"))

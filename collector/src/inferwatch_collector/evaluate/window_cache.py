@@ -7,11 +7,12 @@ row holds one window's statistics, exact as of the arrivals folded when they wer
 (``Until``). The pass then reads again only the windows something arrived for since then, and
 stores every window it evaluated with its own ``Until``.
 
-Statistics depend on the drift bins and on the top segment values (a series is
-``region=eu`` or ``region=other``): a row is only used under the settings it was computed for
-(``Fingerprint``, per model); a model whose rows do not match is read again whole.
+Statistics depend on the drift bins, on the top segment values (a series is
+``region=eu`` or ``region=other``) and on a regression model's value bin edges: a row is only
+used under the settings it was computed for (``Fingerprint``, per model); a model whose rows
+do not match is read again whole.
 
->>> fingerprints = Fingerprints(bins=10, top=top_segment_values)          # doctest: +SKIP
+>>> fingerprints = Fingerprints(10, top_segment_values, reference.edges)  # doctest: +SKIP
 >>> stored = load_window_stats(client, span, fingerprints)                # doctest: +SKIP
 >>> save_window_stats(client, span, stats, until, fingerprints)           # doctest: +SKIP
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -59,15 +60,25 @@ class StoredWindows:
 
 class Fingerprints:
     """Model → what its statistics depend on beyond the data (the drift bins, its top segment
-    values, the format), as a 64-bit number; computed on first lookup."""
+    values, its regression value bin edges, the format), as a 64-bit number; computed on first
+    lookup. A model without value bin edges has the fingerprint it had before they existed."""
 
-    def __init__(self, bins: int, top: list[tuple[str, str, str]]) -> None:
+    def __init__(
+        self,
+        bins: int,
+        top: list[tuple[str, str, str]],
+        edges: Mapping[str, Sequence[float]] | None = None,
+    ) -> None:
         self._bins, self._top, self._known = bins, top, dict[str, int]()
+        self._edges = edges or {}
 
     def __getitem__(self, model: str) -> int:
         if model not in self._known:
             values = sorted(f"{key}={value}" for owner, key, value in self._top if owner == model)
-            text = json.dumps([FORMAT, self._bins, values]).encode()
+            parts: list[Any] = [FORMAT, self._bins, values]
+            if model in self._edges:
+                parts.append(list(self._edges[model]))
+            text = json.dumps(parts).encode()
             digest = hashlib.blake2b(text, digest_size=8).digest()
             self._known[model] = int.from_bytes(digest, "big")
         return self._known[model]

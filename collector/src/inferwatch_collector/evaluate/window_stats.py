@@ -1,11 +1,12 @@
 """The sufficient statistics of a pass's windows, read from ClickHouse in a fixed few queries.
 
 Per window size, the prediction side — ``PREDICTION_STATS`` (volume, errors, exact latency
-quantiles, score bins) and ``PREDICTION_LABELS`` (the predicted labels of unscored predictions,
-their drift histogram) — and the outcome side, ``OUTCOME_STATS`` (confusion cells, regression
-sums); for every model, version, segment and window at once, or only for the windows that
-changed. A window whose predictions did not change keeps its prediction side, and one whose
-outcomes did not change its outcome side: ``combine`` joins the two.
+quantiles, drift bins of scores and regression values) and ``PREDICTION_LABELS`` (the
+predicted labels of the other predictions, their drift histogram) — and the outcome side,
+``OUTCOME_STATS`` (confusion cells, regression sums); for every model, version, segment and
+window at once, or only for the windows that changed. A window whose predictions did not
+change keeps its prediction side, and one whose outcomes did not change its outcome side:
+``combine`` joins the two.
 
 >>> every = stats_parameters(settings, span, top, changed=None)       # doctest: +SKIP
 >>> predictions = read_prediction_stats(client, every)                # doctest: +SKIP
@@ -14,8 +15,9 @@ outcomes did not change its outcome side: ``combine`` joins the two.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +32,17 @@ TopValues = list[tuple[str, str, str]]
 """(model, segment key, value) of the segment values that get their own series."""
 Histograms = dict[tuple[str, str, str], dict[str, int]]
 """Drift histograms per (model, version, segment)."""
+Edges = dict[str, tuple[float, ...]]
+"""Model → the edges of its regression value bins (``value_edges``)."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The drift reference: histograms per series, and the value bin edges of each regression
+    model, chosen from its reference values (windows count their values into the same bins)."""
+
+    histograms: Histograms = field(default_factory=dict)
+    edges: Edges = field(default_factory=dict)
 
 
 def stats_parameters(
@@ -37,9 +50,11 @@ def stats_parameters(
     span: WindowRange,
     top: TopValues,
     changed: list[tuple[str, int]] | None,
+    edges: Mapping[str, Sequence[float]] | None = None,
 ) -> dict[str, Any]:
     """Query parameters for every window of ``span`` (``changed`` is None) or for the
-    ``changed`` ones, given as (model, window start in Unix seconds).
+    ``changed`` ones, given as (model, window start in Unix seconds); ``edges``: the value
+    bin edges of the regression models (``Reference.edges``).
 
     The changed windows' time range bounds the read. When they are every window of their
     models in that range (the common case: the newest windows, or the windows late labels
@@ -50,6 +65,8 @@ def stats_parameters(
         "hi": span.end,
         "w": span.seconds,
         "bins": settings.evaluation.drift_bins,
+        "slots": 2 * settings.evaluation.drift_bins,
+        **_edge_parameters(edges or {}),
         "top": top,
         "every": 1,
         "models": [],
@@ -74,6 +91,11 @@ def stats_parameters(
     }
 
 
+def _edge_parameters(edges: Mapping[str, Sequence[float]]) -> dict[str, Any]:
+    models = sorted(edges)
+    return {"edge_models": models, "edges": [list(edges[model]) for model in models]}
+
+
 def _hours(changed: Iterable[tuple[str, int]], seconds: int) -> set[tuple[str, int]]:
     """(model, hour) of every hour a changed window overlaps: the primary key's prefix."""
     return {
@@ -88,16 +110,16 @@ def read_prediction_stats(client: Any, parameters: dict[str, Any]) -> dict[Serie
     stats: dict[SeriesKey, WindowStats] = {}
     window = _series_windows(stats)
     bins, unscored = parameters["bins"], 0
-    for model, version, segment, start, task, n, errors, latency, score_bins in client.query(
+    for model, version, segment, start, task, n, errors, latency, drift_bins in client.query(
         queries.PREDICTION_STATS, parameters=parameters
     ).result_rows:
         found = window(model, version, segment, start)
         found.task, found.predictions, found.errors = task, n, errors
         if latency:
             found.latency = (latency[0], latency[1], latency[2])
-        found.histogram.update(_score_histogram(score_bins, bins))
-        unscored += n - sum(score_bins)
-    if unscored:  # the predicted labels of unscored predictions are their drift histogram
+        found.histogram.update(_drift_histogram(drift_bins, bins))
+        unscored += n - sum(drift_bins)
+    if unscored:  # the predicted labels of the other predictions are their drift histogram
         for model, version, segment, start, label, n in client.query(
             queries.PREDICTION_LABELS, parameters=parameters
         ).result_rows:
@@ -148,30 +170,91 @@ def _series_windows(stats: dict[SeriesKey, WindowStats]) -> Callable[..., Window
 
 def read_reference(
     client: Any, settings: MonitoringSettings, span: WindowRange, top: TopValues
-) -> Histograms:
-    """Histograms of the drift reference: the period just before the pass's first window."""
+) -> Reference:
+    """The drift reference: the period just before the pass's first window.
+
+    A store without regression predictions costs one query (two with unscored predictions);
+    regression models add the query of their value quantiles and one of their bins.
+    """
     length = int(parse_duration(settings.evaluation.drift_reference).total_seconds())
     reference = WindowRange(span.size, length, span.start - timedelta(seconds=length), span.start)
     parameters = stats_parameters(settings, reference, top, None)
+    found, unscored = _reference_bins(client, parameters)
+    edges: Edges = {}
+    if unscored:  # regression models, if any, among the models with unscored predictions
+        models = {"every": 0, "models": sorted(unscored)}
+        for model, quantiles in client.query(
+            queries.REFERENCE_VALUE_QUANTILES, parameters={**parameters, **models}
+        ).result_rows:
+            edges[model] = value_edges(quantiles)
+    if edges:  # their histograms again, regression values in value bins
+        binned = stats_parameters(settings, reference, top, None, edges)
+        found = {k: v for k, v in found.items() if k[0] not in edges}
+        again, unscored = _reference_bins(
+            client, {**binned, "every": 0, "models": sorted(edges)}, unscored
+        )
+        found.update(again)
+    if any(unscored.values()):
+        for model, version, segment, _, label, n in client.query(
+            queries.REFERENCE_LABELS, parameters={**parameters, **_edge_parameters(edges)}
+        ).result_rows:
+            found.setdefault((model, version, segment), {})[f"label:{label}"] = n
+    return Reference(found, edges)
+
+
+def _reference_bins(
+    client: Any, parameters: dict[str, Any], unscored: dict[str, int] | None = None
+) -> tuple[Histograms, dict[str, int]]:
+    """The reference's bin histograms, and per model its predictions in no bin."""
     found: Histograms = {}
-    unscored = 0
-    for model, version, segment, _, n, score_bins in client.query(
+    unscored = dict(unscored or {})
+    for model in parameters["models"]:
+        unscored.pop(model, None)
+    for model, version, segment, _, n, drift_bins in client.query(
         queries.REFERENCE_BINS, parameters=parameters
     ).result_rows:
         found.setdefault((model, version, segment), {}).update(
-            _score_histogram(score_bins, parameters["bins"])
+            _drift_histogram(drift_bins, parameters["bins"])
         )
-        unscored += n - sum(score_bins)
-    if unscored:
-        for model, version, segment, _, label, n in client.query(
-            queries.REFERENCE_LABELS, parameters=parameters
-        ).result_rows:
-            found.setdefault((model, version, segment), {})[f"label:{label}"] = n
-    return found
+        if not segment and n > sum(drift_bins):  # counted once, in the all-traffic series
+            unscored[model] = unscored.get(model, 0) + n - sum(drift_bins)
+    return found, unscored
 
 
-def _score_histogram(counts: list[int], bins: int) -> dict[str, int]:
-    return {f"score:{b}": n for b, n in zip(range(bins), counts, strict=False) if n}
+def value_edges(quantiles: Sequence[float]) -> tuple[float, ...]:
+    """The edges of a regression model's value bins, from its reference quantiles: bin 0 is
+    below the first edge, bin i from edge i on, the last one open above.
+
+    Each edge is rounded to a step of a fiftieth to a five-hundredth of the spread between
+    the first and last quantile, then repeated edges are dropped: a reference that slides
+    forward keeps its edges (the stored window statistics stay valid) unless the values
+    really moved. A reference of one value c gets the edges c and the next float (below, at,
+    above c) when there are bins for both.
+
+    >>> value_edges([10.04, 20.0, 29.96])
+    (10.0, 20.0, 30.0)
+    >>> value_edges([5.0, 5.0])
+    (5.0, 5.000000000000001)
+    """
+    if not quantiles:
+        return ()
+    low, high = min(quantiles), max(quantiles)
+    if high <= low:
+        return (low, math.nextafter(low, math.inf))[: len(quantiles)]
+    spread = high - low
+    if not math.isfinite(spread):  # beyond the float range: no step to round to
+        return tuple(sorted(set(quantiles)))
+    digits = -math.floor(math.log10(spread / 50))
+    return tuple(sorted({round(q, digits) + 0.0 for q in quantiles}))
+
+
+def _drift_histogram(counts: list[int], bins: int) -> dict[str, int]:
+    """A row's drift bins: ``bins`` score bins, then ``bins`` regression value bins."""
+    return {
+        f"score:{b}" if b < bins else f"value:{b - bins}": n
+        for b, n in enumerate(counts[: 2 * bins])
+        if n
+    }
 
 
 def _utc(seconds: int) -> datetime:

@@ -12,11 +12,12 @@ Rows of the table, per payload:
 
 - (a)  decode + conversion to rows by the Python converter: ``ParseFromString``,
   ``validate_traces``, ``convert_traces`` (in batches the writer would form) — how the
-  collector converts small flushes, and requests holding label spans;
+  collector converts batch spans (by default), small flushes and label spans;
 - (a') the same plus ``insert_tables`` into a fresh embedded chDB (no network);
 - (a-ch) chDB decoding the protobuf itself, converting and inserting (no network;
   ``store.decoded.DecodedTraceInserter`` on the writer's batches) — how the collector
-  converts requests without label spans, so both payloads; (b) is compared with it;
+  converts requests of single-prediction spans, and those with batch spans under
+  ``--serve-args "--decode-batch-spans true"``; (b) is compared with the collector's path;
 - (b)  end to end: ``inferwatch serve`` as a subprocess, client processes POSTing the
   serialized requests (keep-alive, ``application/x-protobuf``) until all are acknowledged,
   timed from the first send until ``/metrics`` shows every prediction row committed
@@ -575,6 +576,13 @@ def load_note() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
+def collector_decodes(shape: str, serve_args: list[str]) -> bool:
+    """Whether the service under test lets chDB decode requests of ``shape``: single spans
+    always, batch spans with ``--decode-batch-spans true``."""
+    flags = " ".join(serve_args)
+    return shape == "single" or "--decode-batch-spans true" in flags
+
+
 def run_payload(name: str, args: argparse.Namespace, client: object) -> dict[str, float]:
     """All rows of one payload shape; returns the rates the targets are judged on."""
     rounds = [
@@ -587,6 +595,8 @@ def run_payload(name: str, args: argparse.Namespace, client: object) -> dict[str
     decoded = measure_decoded(first, args.rounds, client)
     if decoded is not None:
         print(rate_row("(a-ch) chDB: decode+convert+insert", first, decoded))
+    if not collector_decodes(name, args.serve_args):
+        decoded = None
     collectors = a["a"] if decoded is None else decoded  # how the collector converts these
     b = measure_end_to_end(rounds, args.clients, args.serve_args)
     cpu = (

@@ -51,6 +51,7 @@ EXAMPLES: dict[str, tuple[str, Any]] = {
     "batch_interval": ("0.5", 0.5),
     "queue_max_bytes": ("2000000", 2000000),
     "wal_fsync": ("false", False),
+    "decode_batch_spans": ("true", True),
     "retry_initial": ("0.25", 0.25),
     "retry_max": ("60", 60.0),
     "log_level": ("DEBUG", "DEBUG"),

@@ -84,7 +84,9 @@ def _label_records() -> ExportLogsServiceRequest:
 
 def _log_requests(wal: WriteAheadLog) -> list[int]:
     """Trace requests of every shape and a log request, through the real ingestor."""
-    ingestor = DurableIngestor(wal, SelfMetrics(), StoreHealth(), max_bytes=1 << 30)
+    ingestor = DurableIngestor(
+        wal, SelfMetrics(), StoreHealth(), max_bytes=1 << 30, decode_batch_spans=True
+    )
     rng = random.Random(4)
     shapes = [["single"] * 40, ["plain", "single"] * 10, ["single", "batch"], ["plain"] * 5]
     for shape in [*shapes * 3, ["tagged", "single"]]:
@@ -93,6 +95,20 @@ def _log_requests(wal: WriteAheadLog) -> list[int]:
     ingestor.ingest(Signal.LOGS, _label_records())
     batch = wal.read_batch(max_records=1000, max_bytes=1 << 30)
     return [record.kind for record in batch]
+
+
+def test_batch_spans_go_to_python_unless_decode_batch_spans_is_set(tmp_path: Path) -> None:
+    request = _trace_request(random.Random(1), ["single", "batch"])
+    kinds = []
+    for decode in (False, True):
+        wal = WriteAheadLog(tmp_path / f"wal-{decode}", fsync=False)
+        ingestor = DurableIngestor(
+            wal, SelfMetrics(), StoreHealth(), max_bytes=1 << 30, decode_batch_spans=decode
+        )
+        ingestor.ingest(Signal.TRACES, request, request.SerializeToString())
+        kinds += [record.kind for record in wal.read_batch(max_records=10, max_bytes=1 << 30)]
+        wal.close()
+    assert kinds == [record_kinds.TRACES, record_kinds.DECODABLE_BATCH_TRACES]
 
 
 def _drain(

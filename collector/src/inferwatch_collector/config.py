@@ -49,6 +49,9 @@ class CollectorSettings:
     batch_interval: float = 0.2
     queue_max_bytes: int = 1024 * 1024 * 1024
     wal_fsync: bool = True
+    decode_batch_spans: bool = False
+    """Let the embedded chDB decode trace requests holding batch spans too (record kind 5);
+    off, the Python converter takes them (docs/performance.md, "Third round")."""
     retry_initial: float = 0.5
     retry_max: float = 30.0
     log_level: str = "INFO"

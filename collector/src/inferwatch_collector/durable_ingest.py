@@ -2,9 +2,11 @@
 
 A receiver acknowledges only after ``ingest`` returns, and ``ingest`` returns only after the
 request's good items are durable in the log (group commit), so nothing acknowledged is lost.
-Bad items are dropped here and reported as a partial success. A trace request without label
-spans is logged for the ClickHouse decode (``record_kinds.DECODABLE_TRACES``, or
-``DECODABLE_BATCH_TRACES`` when it holds batch spans), with the counts validation found.
+Bad items are dropped here and reported as a partial success. A trace request without batch
+or label spans is logged for the ClickHouse decode (``record_kinds.DECODABLE_TRACES``), with
+the counts validation found; one with batch spans too (``DECODABLE_BATCH_TRACES``) when the
+``decode_batch_spans`` setting says so — off by default: on 2 cores the Python converter
+stores them as fast with less CPU (docs/performance.md, "Third round").
 """
 
 from __future__ import annotations
@@ -57,9 +59,16 @@ class DurableIngestor:
     """Validates, logs durably, counts; raises ``Backpressure`` when the log is full."""
 
     def __init__(
-        self, wal: WriteAheadLog, metrics: SelfMetrics, health: StoreHealth, max_bytes: int
+        self,
+        wal: WriteAheadLog,
+        metrics: SelfMetrics,
+        health: StoreHealth,
+        max_bytes: int,
+        *,
+        decode_batch_spans: bool = False,
     ) -> None:
         self._wal = wal
+        self._decode_batch_spans = decode_batch_spans
         self._max_bytes = max_bytes
         self._metrics = metrics
         self._health = health
@@ -81,7 +90,8 @@ class DurableIngestor:
         self._count(Signal.TRACES.value, check.spans + check.rejected, check.rejected)
         if check.spans:
             payload = _serialized(check.request, request, raw)
-            if check.labels:
+            batch = check.predictions > check.single
+            if check.labels or (batch and not self._decode_batch_spans):
                 kind = record_kinds.TRACES
             else:
                 kind, payload = record_kinds.decodable_trace_record(

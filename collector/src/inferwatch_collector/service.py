@@ -150,7 +150,13 @@ class CollectorService:
     def _start_receivers(self) -> None:
         settings = self.settings
         assert self.wal is not None
-        ingestor = DurableIngestor(self.wal, self.metrics, self.health, settings.queue_max_bytes)
+        ingestor = DurableIngestor(
+            self.wal,
+            self.metrics,
+            self.health,
+            settings.queue_max_bytes,
+            decode_batch_spans=settings.decode_batch_spans,
+        )
         self.http = HttpReceiver(
             ingestor, settings.host, settings.otlp_http_port, settings.max_body_bytes
         )

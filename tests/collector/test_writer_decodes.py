@@ -26,8 +26,13 @@ from inferwatch_collector.receive import Signal
 from inferwatch_collector.rows import TABLE_COLUMNS
 from inferwatch_collector.selfmetrics import SelfMetrics
 from inferwatch_collector.store import open_client, run_migrations
-from inferwatch_collector.store_writer import StoreHealth, StoreWriter, WriterSettings
-from inferwatch_collector.wal import WriteAheadLog
+from inferwatch_collector.store_writer import (
+    StoreHealth,
+    StoreWriter,
+    WriterSettings,
+    within_budget,
+)
+from inferwatch_collector.wal import WalRecord, WriteAheadLog
 
 NOW_NS = time.time_ns() - 60_000_000_000
 
@@ -160,3 +165,13 @@ def test_decoded_and_python_writers_store_the_same_rows_and_count_them(tmp_path:
     assert len(decoded["ml_labels"]) == 1
     assert _inserted(decoded_metrics) == _inserted(python_metrics)
     assert b'inferwatch_insert_rows_total{table="ml_predictions"} 164.0' in decoded_metrics
+
+
+def test_requests_for_the_python_converter_count_double_against_the_batch_bound() -> None:
+    python = [WalRecord(n, record_kinds.TRACES, b"x" * 100) for n in range(1, 5)]
+    decodable = [WalRecord(n, record_kinds.DECODABLE_TRACES, b"x" * 100) for n in range(5, 9)]
+    assert [r.seq for r in within_budget(python + decodable, 400)] == [1, 2]
+    assert [r.seq for r in within_budget(decodable, 400)] == [5, 6, 7, 8]
+    assert [r.seq for r in within_budget(decodable + python, 600)] == [5, 6, 7, 8, 1]
+    # One record bigger than the bound still makes a batch of its own.
+    assert [r.seq for r in within_budget(python, 50)] == [1]

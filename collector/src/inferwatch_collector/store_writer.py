@@ -134,6 +134,32 @@ def convert_batch(records: list[WalRecord], *, decode_min_rows: int | None) -> F
     return flush
 
 
+PYTHON_BYTES_WEIGHT = 2
+"""A request the Python converter takes counts this many times its size against
+``batch_max_bytes``: parsed and converted, it holds about 20 times its size in memory, while
+the writer holds only the bytes of the requests chDB decodes (bench/ingest.py, overload with
+batch spans: 16 MiB batches of them peaked the service at 1,056 MiB, 8 MiB ones at 879)."""
+
+
+def within_budget(batch: list[WalRecord], max_bytes: int) -> list[WalRecord]:
+    """The longest prefix of ``batch`` (one record at least) within ``max_bytes``, the records
+    the Python converter takes counted :data:`PYTHON_BYTES_WEIGHT` times; the rest stays in
+    the log for the next batch.
+
+    >>> from inferwatch_collector.wal import WalRecord
+    >>> records = [WalRecord(n, record_kinds.TRACES, b"x" * 10) for n in (1, 2, 3)]
+    >>> [record.seq for record in within_budget(records, 45)]
+    [1, 2]
+    """
+    used = 0
+    for index, record in enumerate(batch):
+        weight = 1 if record.kind in record_kinds.DECODABLE else PYTHON_BYTES_WEIGHT
+        used += weight * len(record.payload)
+        if used > max_bytes and index > 0:
+            return batch[:index]
+    return batch
+
+
 def log_identity(directory: Path) -> str:
     """A random id of this write-ahead log, created with it, so that tokens of a new log
     (sequence numbers start again at 1) never collide with those of an old one."""
@@ -233,6 +259,7 @@ class StoreWriter:
             return []
         self._let_batch_grow()
         batch = wal.read_batch(self._settings.batch_max_records, self._settings.batch_max_bytes)
+        batch = within_budget(batch, self._settings.batch_max_bytes)
         if batch and batch[0].seq <= handed:  # handed over, not yet claimed by the inserter
             self._claimed.wait(0.05)
             self._claimed.clear()

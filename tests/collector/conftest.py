@@ -23,6 +23,17 @@ def store(tmp_path: Path) -> Iterator[Client]:
     client.close()
 
 
+@pytest.fixture
+def store_dsn(tmp_path: Path) -> str:
+    """The DSN of a migrated embedded store in a fresh folder, no client left open (for tests
+    that open their own, as separate processes would)."""
+    dsn = default_dsn(tmp_path)
+    client = open_client(dsn)
+    run_migrations(client, ttl_days=30)
+    client.close()
+    return dsn
+
+
 # On CI, hypothesis draws the same examples on every run: a red CI then always means a real
 # regression, never a rare example found by chance (those are for local runs to find).
 if os.environ.get("CI"):

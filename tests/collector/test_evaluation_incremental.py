@@ -3,10 +3,8 @@ statistics, give the rows a pass over every window's raw rows gives, step after 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +21,6 @@ from inferwatch_collector.evaluate.settings import (
 from inferwatch_collector.evaluate.window_stats import stats_parameters
 from inferwatch_collector.evaluate.windows import WindowRange
 from inferwatch_collector.store.client import open_client
-from inferwatch_collector.store.migrations import run_migrations
 
 NOW = datetime.now(timezone.utc).replace(minute=30, second=0, microsecond=0)
 HOURS = [NOW.replace(minute=0) - timedelta(hours=h) for h in range(4)]
@@ -40,15 +37,6 @@ COLUMNS = (
     "Timestamp", "ModelName", "ModelVersion", "Task", "PredictionId", "PredictedLabel",
     "Score", "LatencyMs", "StatusCode", "Segments",
 )  # fmt: skip
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Iterator[str]:
-    dsn = f"chdb://{tmp_path / 'store'}"
-    client = open_client(dsn)
-    run_migrations(client, ttl_days=30)
-    client.close()
-    yield dsn
 
 
 def uuid7(moment: datetime, n: int) -> str:
@@ -102,11 +90,11 @@ class Stream:
 
 
 def fresh_pass(
-    path: str, settings: MonitoringSettings = SETTINGS, *, stored: bool = True
+    store_dsn: str, settings: MonitoringSettings = SETTINGS, *, stored: bool = True
 ) -> list[Any]:
     """A pass of a process that remembers nothing (``inferwatch evaluate --once``); with
     ``stored=False`` the stored window statistics are dropped first."""
-    client = open_client(path)
+    client = open_client(store_dsn)
     try:
         if not stored:
             client.command("TRUNCATE TABLE ml_window_stats")
@@ -121,12 +109,12 @@ def fresh_pass(
     ids=["no-overlap-1", "no-overlap-2", "overlap"],
 )
 def test_each_pass_of_a_running_evaluator_equals_a_full_pass(
-    path: str, seed: int, overlap: timedelta, monkeypatch: pytest.MonkeyPatch
+    store_dsn: str, seed: int, overlap: timedelta, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Without the overlap (no insert runs while a pass reads) each arrival is folded once;
     # with it, every pass folds the previous passes' arrivals again, harmlessly.
     monkeypatch.setattr(outcomes, "OVERLAP", overlap)
-    client = open_client(path)
+    client = open_client(store_dsn)
     stream = Stream(client, seed)
     # Known before the first pass, as a full pass looks them up: the segment values of each
     # model, and the drift reference (the period before the label horizon).
@@ -146,8 +134,8 @@ def test_each_pass_of_a_running_evaluator_equals_a_full_pass(
         for step in steps:
             step()
             running = run_pass(client, SETTINGS, now=NOW)
-            stored = fresh_pass(path)  # a new process: the stored window statistics
-            raw = fresh_pass(path, stored=False)  # every window from the raw rows
+            stored = fresh_pass(store_dsn)  # a new process: the stored window statistics
+            raw = fresh_pass(store_dsn, stored=False)  # every window from the raw rows
             assert comparable(running) == comparable(raw)
             assert comparable(stored) == comparable(raw)
         assert {r.metric for r in running} >= {"f1", "f1_macro", "psi", "latency_p95_ms"}
@@ -179,11 +167,11 @@ def test_scattered_windows_are_tested_one_by_one() -> None:
 
 
 def seeded(
-    path: str, monkeypatch: pytest.MonkeyPatch, settings: MonitoringSettings = SETTINGS
+    store_dsn: str, monkeypatch: pytest.MonkeyPatch, settings: MonitoringSettings = SETTINGS
 ) -> Any:
     """A store with two models' windows evaluated once (their statistics stored)."""
     monkeypatch.setattr(outcomes, "OVERLAP", timedelta(0))
-    client = open_client(path)
+    client = open_client(store_dsn)
     stream = Stream(client, 5)
     for model, hour in (("fraud", HOURS[1]), ("digits", HOURS[2]), ("fraud", HOURS[3])):
         stream.predictions(model, hour, 40)
@@ -197,20 +185,20 @@ def sized(window: str) -> MonitoringSettings:
 
 
 def test_a_new_process_reads_only_the_windows_that_changed_since_they_were_stored(
-    path: str, monkeypatch: pytest.MonkeyPatch
+    store_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = seeded(path, monkeypatch)
+    client = seeded(store_dsn, monkeypatch)
     client.close()
-    quiet = open_client(path)
+    quiet = open_client(store_dsn)
     statements = Statements(quiet)
     rows = run_pass(quiet, SETTINGS, now=NOW)
     quiet.close()
     assert "PREDICTION_STATS" not in statements.run and "OUTCOME_STATS" not in statements.run
     assert {r.window_start for r in rows} == set(HOURS[1:])  # still every window
-    client = open_client(path)
+    client = open_client(store_dsn)
     Stream(client, 6).predictions("digits", HOURS[0], 10)
     client.close()
-    busy = open_client(path)
+    busy = open_client(store_dsn)
     statements = Statements(busy)
     run_pass(busy, SETTINGS, now=NOW)
     busy.close()
@@ -219,26 +207,26 @@ def test_a_new_process_reads_only_the_windows_that_changed_since_they_were_store
 
 @pytest.mark.parametrize("window", ["1h", "20m", "90m"])  # nest with hours, or not
 def test_windows_lost_from_the_store_are_read_again(
-    path: str, window: str, monkeypatch: pytest.MonkeyPatch
+    store_dsn: str, window: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = seeded(path, monkeypatch, sized(window))
+    client = seeded(store_dsn, monkeypatch, sized(window))
     expected = comparable(run_pass(client, sized(window), now=NOW))
     client.command(
         "ALTER TABLE ml_window_stats DELETE WHERE ModelName = 'digits' SETTINGS mutations_sync = 2"
     )
     client.close()
-    assert comparable(fresh_pass(path, sized(window))) == expected
+    assert comparable(fresh_pass(store_dsn, sized(window))) == expected
     assert any(key[0] == "digits" for key in expected)
 
 
 def test_windows_stored_under_other_settings_are_read_again(
-    path: str, monkeypatch: pytest.MonkeyPatch
+    store_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seeded(path, monkeypatch).close()
+    seeded(store_dsn, monkeypatch).close()
     fewer_segments = replace(
         SETTINGS, evaluation=replace(SETTINGS.evaluation, segment_top_k=1)
     )  # other segment series: region=eu and region=other
-    raw = comparable(fresh_pass(path, fewer_segments, stored=False))
-    fresh_pass(path, stored=False)  # stores the statistics under the first settings
-    assert comparable(fresh_pass(path, fewer_segments)) == raw
+    raw = comparable(fresh_pass(store_dsn, fewer_segments, stored=False))
+    fresh_pass(store_dsn, stored=False)  # stores the statistics under the first settings
+    assert comparable(fresh_pass(store_dsn, fewer_segments)) == raw
     assert any(key[2] == "region=other" for key in raw)

@@ -4,9 +4,7 @@ own reads show them stale, and regression models drift on bins of their predicte
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +22,6 @@ from inferwatch_collector.evaluate.settings import (
 from inferwatch_collector.evaluate.store import latest_evaluations
 from inferwatch_collector.evaluate.window_stats import value_edges
 from inferwatch_collector.store.client import open_client
-from inferwatch_collector.store.migrations import run_migrations
 
 START = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=40)
 MINUTE = timedelta(minutes=1)
@@ -43,15 +40,6 @@ COLUMNS = (
     "Timestamp", "ModelName", "ModelVersion", "Task", "PredictionId", "PredictedLabel",
     "Score", "PredictedValue", "LatencyMs", "StatusCode", "Segments",
 )  # fmt: skip
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Iterator[str]:
-    dsn = f"chdb://{tmp_path / 'store'}"
-    client = open_client(dsn)
-    run_migrations(client, ttl_days=30)
-    client.close()
-    yield dsn
 
 
 @pytest.fixture(autouse=True)
@@ -81,9 +69,9 @@ def classified(
     )
 
 
-def fresh_pass(path: str, now: datetime, settings: MonitoringSettings = SETTINGS) -> list[Any]:
+def fresh_pass(store_dsn: str, now: datetime, settings: MonitoringSettings = SETTINGS) -> list[Any]:
     """A pass of a process that remembers nothing, from the raw rows."""
-    client = open_client(path)
+    client = open_client(store_dsn)
     try:
         client.command("TRUNCATE TABLE ml_window_stats")
         return run_pass(client, settings, now=now)
@@ -97,8 +85,8 @@ def segments(
     return {(r.window_start, r.segment): r.value for r in rows if r.metric == metric}
 
 
-def test_new_segment_values_get_their_own_series_at_the_next_pass(path: str) -> None:
-    client = open_client(path)
+def test_new_segment_values_get_their_own_series_at_the_next_pass(store_dsn: str) -> None:
+    client = open_client(store_dsn)
     try:
         now = START + 15 * MINUTE
         classified(client, START + 2 * MINUTE, {"eu": 10}, score=0.2, tag="a")
@@ -114,7 +102,7 @@ def test_new_segment_values_get_their_own_series_at_the_next_pass(path: str) -> 
         assert counts[(START + 3 * MINUTE, "region=apac")] == 6
         assert not any(segment == "region=other" for _, segment in counts)
         assert statements.run.count("TOP_SEGMENT_VALUES") == 1
-        assert comparable(second) == comparable(fresh_pass(path, now))  # exact, as from scratch
+        assert comparable(second) == comparable(fresh_pass(store_dsn, now))  # as from scratch
         stored = latest_evaluations(client, model="fraud")
         assert {r.segment for r in stored} == {"", "region=eu", "region=us", "region=apac"}
     finally:
@@ -122,13 +110,13 @@ def test_new_segment_values_get_their_own_series_at_the_next_pass(path: str) -> 
 
 
 def test_a_full_top_k_keeps_pooling_and_a_new_top_drops_the_series_gone(
-    path: str, monkeypatch: pytest.MonkeyPatch
+    store_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     one = MonitoringSettings(
         evaluation=EvaluationSettings(**{**vars(SETTINGS.evaluation), "segment_top_k": 1}),
         models=SETTINGS.models,
     )
-    client = open_client(path)
+    client = open_client(store_dsn)
     try:
         now, minute = START + 15 * MINUTE, START + 2 * MINUTE
         classified(client, minute, {"eu": 10}, score=0.2, tag="a")
@@ -151,8 +139,8 @@ def test_a_full_top_k_keeps_pooling_and_a_new_top_drops_the_series_gone(
         client.close()
 
 
-def test_drift_appears_once_the_first_windows_have_become_the_reference(path: str) -> None:
-    client = open_client(path)
+def test_drift_appears_once_the_first_windows_have_become_the_reference(store_dsn: str) -> None:
+    client = open_client(store_dsn)
     try:
         run_pass(client, SETTINGS, now=START + 5 * MINUTE)  # a fresh store: nothing to look up
         memory = _memories[client][(SETTINGS, "1m")]
@@ -182,7 +170,7 @@ def test_drift_appears_once_the_first_windows_have_become_the_reference(path: st
         psi = {r.segment: r.value for r in later if r.metric == "psi"}
         assert psi.keys() == {"", "region=eu", "region=us"}
         assert min(psi.values()) > 1  # every score moved from bin 1 to bin 8
-        assert comparable(later) == comparable(fresh_pass(path, now))
+        assert comparable(later) == comparable(fresh_pass(store_dsn, now))
     finally:
         client.close()
 
@@ -220,9 +208,9 @@ def expected_psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> 
     return population_stability_index(count(current), count(reference))
 
 
-def test_regression_drift_bins_the_predicted_values_on_reference_quantiles(path: str) -> None:
+def test_regression_drift_bins_the_predicted_values_on_reference_quantiles(store_dsn: str) -> None:
     rng = np.random.default_rng(11)
-    client = open_client(path)
+    client = open_client(store_dsn)
     try:
         before = HOUR - timedelta(hours=6)
         history = {model: rng.normal(100, 10, 5000) for model in ("shifted", "steady")}
@@ -238,7 +226,7 @@ def test_regression_drift_bins_the_predicted_values_on_reference_quantiles(path:
             assert psi[model] == pytest.approx(
                 expected_psi(history[model], current[model]), rel=1e-9
             )
-        again = open_client(path)  # a new process, from the stored window statistics
+        again = open_client(store_dsn)  # a new process, from the stored window statistics
         try:
             assert comparable(run_pass(again, REGRESSION, now=START)) == comparable(rows)
         finally:

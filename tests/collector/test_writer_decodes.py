@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import random
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,12 @@ from inferwatch_collector.rows import TABLE_COLUMNS
 from inferwatch_collector.selfmetrics import SelfMetrics
 from inferwatch_collector.store import open_client, run_migrations
 from inferwatch_collector.store_writer import (
+    BYTE_WEIGHTS,
     StoreHealth,
     StoreWriter,
     WriterSettings,
-    within_budget,
 )
-from inferwatch_collector.wal import WalRecord, WriteAheadLog
+from inferwatch_collector.wal import WriteAheadLog
 
 NOW_NS = time.time_ns() - 60_000_000_000
 
@@ -167,11 +168,26 @@ def test_decoded_and_python_writers_store_the_same_rows_and_count_them(tmp_path:
     assert b'inferwatch_insert_rows_total{table="ml_predictions"} 164.0' in decoded_metrics
 
 
-def test_requests_for_the_python_converter_count_double_against_the_batch_bound() -> None:
-    python = [WalRecord(n, record_kinds.TRACES, b"x" * 100) for n in range(1, 5)]
-    decodable = [WalRecord(n, record_kinds.DECODABLE_TRACES, b"x" * 100) for n in range(5, 9)]
-    assert [r.seq for r in within_budget(python + decodable, 400)] == [1, 2]
-    assert [r.seq for r in within_budget(decodable, 400)] == [5, 6, 7, 8]
-    assert [r.seq for r in within_budget(decodable + python, 600)] == [5, 6, 7, 8, 1]
+def _first_batch(tmp_path: Path, records: list[tuple[int, int]], max_bytes: int) -> list[int]:
+    """The seqs of the writer's first batch of a log holding ``(kind, n)``, ``n`` a number kept
+    in the payload to name each record."""
+    wal = WriteAheadLog(tmp_path / f"wal-{uuid.uuid4().hex}", fsync=False)
+    try:
+        for kind, n in records:
+            wal.append(kind, n.to_bytes(4, "big") + b"x" * 96)
+        batch = wal.read_batch(1000, max_bytes, BYTE_WEIGHTS)
+        return [int.from_bytes(record.payload[:4], "big") for record in batch]
+    finally:
+        wal.close()
+
+
+def test_requests_for_the_python_converter_count_double_against_the_batch_bound(
+    tmp_path: Path,
+) -> None:
+    python = [(record_kinds.TRACES, n) for n in range(1, 5)]
+    decodable = [(record_kinds.DECODABLE_TRACES, n) for n in range(5, 9)]
+    assert _first_batch(tmp_path, python + decodable, 400) == [1, 2]
+    assert _first_batch(tmp_path, decodable, 400) == [5, 6, 7, 8]
+    assert _first_batch(tmp_path, decodable + python, 600) == [5, 6, 7, 8, 1]
     # One record bigger than the bound still makes a batch of its own.
-    assert [r.seq for r in within_budget(python, 50)] == [1]
+    assert _first_batch(tmp_path, python, 50) == [1]

@@ -136,28 +136,12 @@ def convert_batch(records: list[WalRecord], *, decode_min_rows: int | None) -> F
 
 PYTHON_BYTES_WEIGHT = 2
 """A request the Python converter takes counts this many times its size against
-``batch_max_bytes``: parsed and converted, it holds about 20 times its size in memory, while
-the writer holds only the bytes of the requests chDB decodes (bench/ingest.py, overload with
-batch spans: 16 MiB batches of them peaked the service at 1,056 MiB, 8 MiB ones at 879)."""
-
-
-def within_budget(batch: list[WalRecord], max_bytes: int) -> list[WalRecord]:
-    """The longest prefix of ``batch`` (one record at least) within ``max_bytes``, the records
-    the Python converter takes counted :data:`PYTHON_BYTES_WEIGHT` times; the rest stays in
-    the log for the next batch.
-
-    >>> from inferwatch_collector.wal import WalRecord
-    >>> records = [WalRecord(n, record_kinds.TRACES, b"x" * 10) for n in (1, 2, 3)]
-    >>> [record.seq for record in within_budget(records, 45)]
-    [1, 2]
-    """
-    used = 0
-    for index, record in enumerate(batch):
-        weight = 1 if record.kind in record_kinds.DECODABLE else PYTHON_BYTES_WEIGHT
-        used += weight * len(record.payload)
-        if used > max_bytes and index > 0:
-            return batch[:index]
-    return batch
+``batch_max_bytes`` (the log's ``read_batch`` weights): parsed and converted, it holds about 20
+times its size in memory, while the writer holds only the bytes of the requests chDB decodes
+(bench/ingest.py, overload with batch spans: 16 MiB batches of them peaked the service at
+1,056 MiB, 8 MiB ones at 879)."""
+BYTE_WEIGHTS = {kind: PYTHON_BYTES_WEIGHT for kind in _KINDS}
+"""``read_batch`` weights: the kinds of the Python converter."""
 
 
 def log_identity(directory: Path) -> str:
@@ -243,38 +227,31 @@ class StoreWriter:
     # --- stage 1: read and convert --------------------------------------------------------
 
     def _convert_loop(self) -> None:
-        handed = 0  # the last sequence number handed to the inserter
         try:
             while not self._finished():
-                batch = self._next_batch(handed)
+                batch = self._next_batch()
                 if batch:
                     self._claimed.clear()
                     self._hand_over(batch, self._convert(batch))
-                    handed = batch[-1].seq
                     self._await_claim()
         except Exception:  # pragma: no cover - a bug; keep it loud
             _logger.exception("the converter stopped on an unexpected error")
 
     def _await_claim(self) -> None:
-        # Until the inserter takes the batch handed over, the log returns that batch again:
+        # Until the inserter claims the batch handed over, the log returns that batch again:
         # the converter read it (and checked its CRCs) over and over while the previous one
         # was inserted. Reading records was ~5 % of the service's busy samples (py-spy);
         # end to end the saving is within the noise (bench/ingest.py, A/B).
         while not self._finished() and not self._claimed.wait(0.5):
             continue
 
-    def _next_batch(self, handed: int) -> list[WalRecord]:
+    def _next_batch(self) -> list[WalRecord]:
         wal = self._wal
         if not wal.wait_for_records(timeout=0.5):
             return []
         self._let_batch_grow()
-        batch = wal.read_batch(self._settings.batch_max_records, self._settings.batch_max_bytes)
-        batch = within_budget(batch, self._settings.batch_max_bytes)
-        if batch and batch[0].seq <= handed:  # handed over, not yet claimed by the inserter
-            self._claimed.wait(0.05)
-            self._claimed.clear()
-            return []
-        return batch
+        settings = self._settings
+        return wal.read_batch(settings.batch_max_records, settings.batch_max_bytes, BYTE_WEIGHTS)
 
     def _let_batch_grow(self) -> None:
         # Batching decides insert speed: wait up to batch_interval for a fuller batch.

@@ -6,6 +6,7 @@ import fcntl
 import os
 import threading
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -155,17 +156,20 @@ class WriteAheadLog:
 
     # -- the writer --------------------------------------------------------------------
 
-    def read_batch(self, max_records: int, max_bytes: int) -> list[WalRecord]:
+    def read_batch(
+        self, max_records: int, max_bytes: int, weights: Mapping[int, int] | None = None
+    ) -> list[WalRecord]:
         """The oldest durable records after the last claimed batch; [] if none (never blocks).
 
-        Stops before ``max_records`` records or ``max_bytes`` payload bytes, but returns at
-        least one record however large. Calling it again without ``claim`` returns the same.
+        Stops before ``max_records`` records or ``max_bytes`` payload bytes — a record of a
+        kind in ``weights`` counting that many times its size — but returns at least one
+        record however large. Calling it again without ``claim`` returns the same.
         """
         with self._reader_lock:
             with self._lock:
                 self._check_open()
                 segments, start, end = list(self._segments), self._cursor, self._durable_end
-            limits = ReadLimits(max_records, max_bytes)
+            limits = ReadLimits(max_records, max_bytes, weights=weights or {})
             records, after = read_records(segments, start, end, limits)
             self._last_read = (records[-1].seq, after) if records else None
             return records

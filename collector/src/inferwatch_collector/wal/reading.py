@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import bisect
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from inferwatch_collector.wal.frame import FrameHeader, WalRecord
 from inferwatch_collector.wal.segment import Position, Segment, SegmentReader
@@ -15,6 +16,8 @@ class ReadLimits:
     max_records: int = sys.maxsize
     max_bytes: int = sys.maxsize  # payload bytes; one record is returned even if larger
     last_seq: int = sys.maxsize
+    weights: Mapping[int, int] = field(default_factory=dict)
+    """How many times a record's payload counts against ``max_bytes``, by kind (default 1)."""
 
 
 def read_records(
@@ -28,11 +31,12 @@ def read_records(
         stop = end.offset if segment is end.segment else segment.size
         with SegmentReader(segment) as reader:
             for offset, header in reader.walk(begin, stop):
-                if _limit_reached(records, taken, header, limits):
+                cost = header.length * limits.weights.get(header.kind, 1)
+                if _limit_reached(records, taken + cost, header, limits):
                     return records, Position(segment, offset)
                 payload = reader.payload_at(offset, header)
                 records.append(WalRecord(header.seq, header.kind, payload))
-                taken += header.length
+                taken += cost
     return records, end
 
 
@@ -52,6 +56,7 @@ def locate(segments: list[Segment], end: Position, seq: int) -> Position:
 def _limit_reached(
     records: list[WalRecord], taken: int, header: FrameHeader, limits: ReadLimits
 ) -> bool:
+    """Whether the record of ``header`` stays out, ``taken`` counting it in."""
     if header.seq > limits.last_seq or len(records) >= limits.max_records:
         return True
-    return bool(records) and taken + header.length > limits.max_bytes
+    return bool(records) and taken > limits.max_bytes

@@ -170,7 +170,18 @@ _ML_VALUES = {
     "duration": semconv.ML_PREDICTION_DURATION,
 }
 """Attributes read as values, as ``v_<name>`` (a ``LeafValue``)."""
-_BATCH = f"arrayExists((k, kind) -> kind = 'array' AND has({_PER_PREDICTION}, k), keys, kinds)"
+
+
+_PER_ITEM_ARRAY = f"(kind = 'array' AND has({_PER_PREDICTION}, k))"
+"""An attribute (key ``k``, ``kind``) that is a per-prediction array."""
+
+
+def _has_batch_arrays(keys: str = "keys", kinds: str = "kinds") -> str:
+    """Whether a span's attributes (``keys``, their ``kinds``) hold a per-prediction array."""
+    return f"arrayExists((k, kind) -> {_PER_ITEM_ARRAY}, {keys}, {kinds})"
+
+
+_BATCH = _has_batch_arrays()
 _SEGMENT = f"startsWith(k, {sql_string(semconv.ML_SEGMENT_PREFIX)})"
 _FEATURE = f"startsWith(k, {sql_string(semconv.ML_FEATURE_PREFIX)})"
 _NOT_ML = "NOT startsWith(k, 'ml.')"
@@ -284,7 +295,6 @@ _ITEMS = {
     if key in semconv.PER_PREDICTION_ARRAYS
 }
 """Per-prediction arrays, joined item by item as ``i_<name>`` (a ``LeafValue``)."""
-_PER_ITEM_ARRAY = f"(kind = 'array' AND has({_PER_PREDICTION}, k))"
 _FEATURE_ARRAYS = f"arrayExists((k, kind) -> kind = 'array' AND {_FEATURE}, keys, kinds)"
 """Per-prediction features: left to Python (``predictions._feature_rows``)."""
 
@@ -338,7 +348,7 @@ FROM (
         {arrays}
     FROM ({spans_query(file_source(path, BATCH), _service())})
     WHERE sp.name != {_LABEL_SPAN} AND has(all_keys, {sql_string(semconv.ML_MODEL_NAME)})
-        AND {_BATCH.replace("keys, kinds", "all_keys, all_kinds")}
+        AND {_has_batch_arrays("all_keys", "all_kinds")}
     {_message(BATCH)}
 )"""
 
@@ -349,20 +359,20 @@ def _batch_rows(path: str) -> str:
     left to Python (:data:`_FEATURE_ARRAYS`)."""
     joined = ", ".join(f"a_{name} AS i_{name}" for name in ("index", *_ITEMS))
     own_start = "i_ts.kind = 'int' AND i_ts.int_value > 0"
-    own_id = "i_id.kind = 'string' AND i_id.string_value != ''"
     made_up_id = "concat(span_id, '-', toString(i_index))"
     own_error = f"i_status.kind = 'string' AND i_status.string_value = {_ERROR}"
     error = f"if(own_status, {own_error}, code = 2)"
     latency = f"{number(Value('i_duration.'))} * 1000.0"
 
+    def own(name: str) -> str:  # the item is a non-empty string
+        return f"i_{name}.kind = 'string' AND i_{name}.string_value != ''"
+
     def own_id_of(name: str, default: str) -> str:
-        item = f"i_{name}.string_value"
-        own = f"i_{name}.kind = 'string' AND {item} != ''"
-        return f"if({own}, {ascii_lower(item)}, {default})"
+        return f"if({own(name)}, {ascii_lower(f'i_{name}.string_value')}, {default})"
 
     row = _prediction_row(
         Timestamp=f"fromUnixTimestamp64Nano(if({own_start}, i_ts.int_value, toInt64(start)))",
-        PredictionId=f"if({own_id}, i_id.string_value, {made_up_id})",
+        PredictionId=f"if({own('id')}, i_id.string_value, {made_up_id})",
         PredictedLabel=f"if(i_label.kind = 'none', t_label, {leaf_text(Value('i_label.'))})",
         Score=number(Value("i_score.")),
         PredictedValue=number(Value("i_value.")),

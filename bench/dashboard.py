@@ -45,6 +45,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from synthetic import UUID7_ROW
+
 RANGES = (1, 7, 30)
 """Days of the ranges timed."""
 PAGES = ("overview", "model")
@@ -56,14 +58,9 @@ MARKER = "bench-dashboard.json"
 # alone (as in bench/evaluate.py), so labels are generated apart from predictions. Ids are
 # UUIDv7-shaped, as the SDK makes them. Bad periods: fraud on days 8 and 20 of the range,
 # churn's version 2 in apac, eta on day 14.
-_ROW = """
-    {first:UInt64} + number AS g,
-    {start_ms:UInt64} + intDiv(number * {span_ms:UInt64}, {n:UInt64}) AS ms,
-    leftPad(hex(ms), 12, '0') AS h,
-    concat(leftPad(hex(cityHash64(g, 10)), 16, '0'), leftPad(hex(cityHash64(g, 11)), 16, '0')) AS r,
-    lower(concat(substring(h, 1, 8), '-', substring(h, 9, 4), '-7', substring(r, 1, 3), '-',
-                 substring('89ab', 1 + cityHash64(g, 12) % 4, 1), substring(r, 4, 3), '-',
-                 substring(r, 7, 12))) AS id,
+_ROW = (
+    UUID7_ROW
+    + """
     g % 3 AS m,
     ['fraud', 'churn', 'eta'][m + 1] AS model,
     ['binary_classification', 'multiclass_classification', 'regression'][m + 1] AS task,
@@ -82,6 +79,7 @@ _ROW = """
     ms + (cityHash64(g, 9) % 360) * 60000 AS label_ms,
     cityHash64(g, 3) % 100 < 75 AND label_ms <= {now_ms:UInt64} AS labelled
 """
+)
 
 GENERATE_PREDICTIONS = f"""
 INSERT INTO ml_predictions (Timestamp, ServiceName, ModelName, ModelVersion, Task,

@@ -33,24 +33,23 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from synthetic import UUID7_ROW
+
 # Row g (= first + i) of a batch: its time, model, prediction and label follow from g alone,
 # so the labels can be generated apart from the predictions. Ids are UUIDv7-shaped: the
 # prediction's millisecond, version 7, variant bits, then hash bits.
-_ROW = """
-    number AS i,
-    {first:UInt64} + number AS g,
-    {start_ms:UInt64} + intDiv(number * {span_ms:UInt64}, {n:UInt64}) AS ms,
-    leftPad(hex(ms), 12, '0') AS h,
-    concat(leftPad(hex(cityHash64(g, 10)), 16, '0'), leftPad(hex(cityHash64(g, 11)), 16, '0')) AS r,
-    lower(concat(substring(h, 1, 8), '-', substring(h, 9, 4), '-7', substring(r, 1, 3), '-',
-                 substring('89ab', 1 + cityHash64(g, 12) % 4, 1), substring(r, 4, 3), '-',
-                 substring(r, 7, 12))) AS id,
+_ROW = (
+    """
+    number AS i,"""
+    + UUID7_ROW
+    + """
     concat('model-', toString(g % 3)) AS model,
     cityHash64(g, 1) % 5 AS predicted,
     if(cityHash64(g, 4) % 100 < 80, predicted, (predicted + 1 + cityHash64(g, 5) % 4) % 5)
         AS actual,
     cityHash64(g, 3) % 10 != 0 AS labelled
 """
+)
 
 GENERATE_PREDICTIONS = f"""
 INSERT INTO ml_predictions (Timestamp, ServiceName, ModelName, ModelVersion, Task,

@@ -1,6 +1,7 @@
 """Benchmark: collector ingest, in process and end to end, with the issue's targets.
 
-    .venv/bin/python bench/ingest.py [--requests 200] [--rounds 3] [--clients 4] [--quick]
+    .venv/bin/python bench/ingest.py [--requests 200] [--end-to-end-requests 1000]
+                                     [--rounds 3] [--clients 4] [--quick]
 
 Payloads (generated with opentelemetry-proto, fresh UUID ids in every request), each request
 carrying 1,000 predictions:
@@ -17,11 +18,18 @@ Rows of the table, per payload:
 - (a-ch) chDB decoding the protobuf itself, converting and inserting (no network;
   ``store.decoded.DecodedTraceInserter`` on the writer's batches) — how the collector
   converts requests of single-prediction spans, and those with batch spans under
-  ``--serve-args "--decode-batch-spans true"``; (b) is compared with the collector's path;
+  ``--serve-args "--decode-batch-spans true"``;
+- (a-sp) batch spans split as the writer does by default: chDB decodes and inserts the spans
+  while the Python converter parses the requests, converts their predictions and inserts
+  those (no network); (b) is compared with the collector's path;
 - (b)  end to end: ``inferwatch serve`` as a subprocess, client processes POSTing the
   serialized requests (keep-alive, ``application/x-protobuf``) until all are acknowledged,
   timed from the first send until ``/metrics`` shows every prediction row committed
-  (polled less often as the end nears: each scrape queries the store);
+  (polled less often as the end nears: each scrape queries the store). A round sends
+  ``--end-to-end-requests`` requests, the rounds' payloads in turn (a request may come twice):
+  long enough that the rate is the sustained one, not the latency of the last flush (a round
+  of 200 batch requests lasts under 2 s, a third of it the last batch's wait, conversion and
+  insert);
 - (c)  overload, for each payload: many clients without pacing against a service with a small
   ``--queue-max-bytes``; answers counted by status, the service's peak RSS reported (the
   target is judged on the larger of the two).
@@ -191,7 +199,7 @@ def make_payload(name: str, count: int, seed: int) -> Payload:
     return Payload(name, [build(rng) for _ in range(count)], spans)
 
 
-# --- (a), (a'), (a-ch): in this process --------------------------------------------------------
+# --- (a), (a'), (a-ch), (a-sp): in this process ---------------------------------------------
 
 
 def writer_batches(blobs: list[bytes]) -> list[list[bytes]]:
@@ -267,6 +275,36 @@ def convert_insert(client: object, batch: list[bytes], token: str) -> None:
     from inferwatch_collector.store import insert_tables
 
     insert_tables(client, decode_convert(batch), token)  # type: ignore[arg-type]
+
+
+def measure_split(payload: Payload, rounds: int, client: object) -> float:
+    """Median seconds of (a-sp): the writer's split of batches holding batch spans — chDB
+    stores the spans while the Python converter's predictions are inserted."""
+    from inferwatch_collector.convert import convert_traces
+    from inferwatch_collector.store import insert_tables
+    from inferwatch_collector.store.decoded import DecodedTraceInserter
+
+    inserter = DecodedTraceInserter(client)  # type: ignore[arg-type]
+
+    def split(batch: list[bytes], token: str) -> None:
+        spans = inserter.start_spans(batch, token)
+        requests = [ExportTraceServiceRequest.FromString(blob) for blob in batch]
+        insert_tables(client, convert_traces(requests, spans=False), token)  # type: ignore[arg-type]
+        if spans.result() is not None:
+            raise RuntimeError("chDB left these spans to Python")
+
+    batches = writer_batches(payload.blobs)
+    try:
+        split(batches[0][:1], f"bench-split-{payload.name}-warm")
+        return statistics.median(
+            sum(
+                timed(lambda b=b, t=f"bench-split-{payload.name}-{r}-{i}": split(b, t))
+                for i, b in enumerate(batches)
+            )
+            for r in range(rounds)
+        )
+    finally:
+        inserter.close()
 
 
 def decodable(blobs: list[bytes]) -> list[bytes]:
@@ -577,11 +615,28 @@ def load_note() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
-def collector_decodes(shape: str, serve_args: list[str]) -> bool:
-    """Whether the service under test lets chDB decode requests of ``shape``: single spans
-    always, batch spans with ``--decode-batch-spans true``."""
+def collector_routing(shape: str, serve_args: list[str]) -> str:
+    """How the service under test converts requests of ``shape``: ``chdb`` (single spans; batch
+    spans with ``--decode-batch-spans true``), ``split`` (batch spans by default) or
+    ``python`` (batch spans with ``--decode-batch-spans false``)."""
+    if shape == "single":
+        return "chdb"
     flags = " ".join(serve_args)
-    return shape == "single" or "--decode-batch-spans true" in flags
+    for value, routing in (("true", "chdb"), ("false", "python"), ("spans", "split")):
+        if f"--decode-batch-spans {value}" in flags:
+            return routing
+    return "split"
+
+
+def end_to_end_payloads(rounds: list[Payload], size: int) -> list[Payload]:
+    """One payload of ``size`` requests per round, taking the rounds' requests in turn."""
+    blobs = [blob for payload in rounds for blob in payload.blobs]
+    first = rounds[0]
+    return [
+        Payload(first.name, [blobs[(r * size + i) % len(blobs)] for i in range(size)],
+                first.spans_per_request)
+        for r in range(len(rounds))
+    ]  # fmt: skip
 
 
 def run_payload(name: str, args: argparse.Namespace, client: object) -> dict[str, float]:
@@ -593,25 +648,31 @@ def run_payload(name: str, args: argparse.Namespace, client: object) -> dict[str
     a = measure_in_process(first, args.rounds, client)
     print(rate_row("(a) Python: decode+convert", first, a["a"]))
     print(rate_row("(a') Python: decode+convert+insert", first, a["a'"]))
+    stages = {"python": ("(a)", a["a"])}
     decoded = measure_decoded(first, args.rounds, client)
     if decoded is not None:
         print(rate_row("(a-ch) chDB: decode+convert+insert", first, decoded))
-    if not collector_decodes(name, args.serve_args):
-        decoded = None
-    collectors = a["a"] if decoded is None else decoded  # how the collector converts these
-    b = measure_end_to_end(rounds, args.clients, args.serve_args)
+        stages["chdb"] = ("(a-ch)", decoded)
+    if name == "batch":
+        split = measure_split(first, args.rounds, client)
+        print(rate_row("(a-sp) chDB spans + Python preds", first, split))
+        stages["split"] = ("(a-sp)", split)
+    which, collectors = stages[collector_routing(name, args.serve_args)]
+    sent = end_to_end_payloads(rounds, args.end_to_end_requests)
+    b = measure_end_to_end(sent, args.clients, args.serve_args)
     cpu = (
+        f"{args.end_to_end_requests} requests per round; "
         f"all acknowledged after {b['acknowledged_after'] / b['seconds']:.0%} of the time; "
         f"client CPU {b['client_cpu']:.2f}, service CPU {b['service_cpu']:.2f} cores; "
         f"service peak RSS {b['peak_rss'] / 2**20:,.0f} MiB"
     )
-    print(rate_row("(b) end to end over HTTP", first, b["seconds"], cpu))
-    ratio = collectors / b["seconds"]
-    which = "(b)/(a)" if decoded is None else "(b)/(a-ch)"
-    print(f"| {name:<6} | {which:<36} | {ratio:>12.2f} | {'':>14} | |")
+    print(rate_row("(b) end to end over HTTP", sent[0], b["seconds"], cpu))
+    rate = sent[0].predictions / b["seconds"]
+    ratio = rate / (first.predictions / collectors)
+    print(f"| {name:<6} | {'(b)/' + which:<36} | {ratio:>12.2f} | {'':>14} | |")
     return {
-        "spans_per_s": first.spans / b["seconds"],
-        "predictions_per_s": first.predictions / b["seconds"],
+        "spans_per_s": sent[0].spans / b["seconds"],
+        "predictions_per_s": rate,
         "ratio": ratio,
     }
 
@@ -669,6 +730,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--requests", type=int, default=200, help="requests (of 1,000 predictions) per round"
     )
+    parser.add_argument(
+        "--end-to-end-requests",
+        type=int,
+        default=1000,
+        help="requests sent per round of (b), the rounds' payloads in turn",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds; medians are printed")
     parser.add_argument("--clients", type=int, default=4, help="client processes for (b)")
     parser.add_argument("--overload-seconds", type=float, default=20.0)
@@ -687,7 +754,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.requests, args.rounds, args.clients = 6, 1, 2
+        args.requests, args.end_to_end_requests, args.rounds, args.clients = 6, 12, 1, 2
         args.overload_seconds, args.overload_processes, args.overload_threads = 3.0, 2, 4
     return args
 

@@ -51,7 +51,7 @@ EXAMPLES: dict[str, tuple[str, Any]] = {
     "batch_interval": ("0.5", 0.5),
     "queue_max_bytes": ("2000000", 2000000),
     "wal_fsync": ("false", False),
-    "decode_batch_spans": ("true", True),
+    "decode_batch_spans": ("true", "true"),
     "retry_initial": ("0.25", 0.25),
     "retry_max": ("60", 60.0),
     "log_level": ("DEBUG", "DEBUG"),
@@ -119,6 +119,7 @@ def test_sources_mix_setting_by_setting(tmp_path: Path) -> None:
         ("wal_fsync", "maybe"),
         ("log_level", "LOUD"),
         ("dsn", "mysql://db/iw"),
+        ("decode_batch_spans", "predictions"),
     ],
 )
 def test_a_bad_value_names_the_setting_where_it_was_given(
@@ -131,6 +132,25 @@ def test_a_bad_value_names_the_setting_where_it_was_given(
     path = config_file(tmp_path, f"# settings\ncollector:\n  host: localhost\n  {name}: {bad}\n")
     with pytest.raises(ConfigError, match=f"^{path}:4: collector.{name}: "):
         load_settings({}, path, {})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("spans", "spans"), ("SPANS", "spans"), ("yes", "true"), ("off", "false"), ("false", "false")],
+)
+def test_decode_batch_spans_takes_spans_or_a_boolean(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert CollectorSettings().decode_batch_spans == "spans"
+    assert load_settings({"decode_batch_spans": text}, None, {}).decode_batch_spans == expected
+    path = config_file(tmp_path, f"collector:\n  decode_batch_spans: {text}\n")
+    assert load_settings({}, path, {}).decode_batch_spans == expected  # YAML booleans too
+
+
+def test_a_bad_decode_batch_spans_names_the_values_it_takes() -> None:
+    expected = "^--decode-batch-spans: expected false, spans or true, got 'all'$"
+    with pytest.raises(ConfigError, match=expected):
+        load_settings({"decode_batch_spans": "all"}, None, {})
 
 
 def test_a_retry_max_below_retry_initial_is_refused() -> None:

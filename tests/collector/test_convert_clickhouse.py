@@ -26,6 +26,7 @@ from inferwatch_collector.convert.clickhouse.expressions import double_text
 from inferwatch_collector.rows import TABLE_COLUMNS
 from inferwatch_collector.store import open_client, run_migrations
 from inferwatch_collector.store.decoded import (
+    DecodedTraceInserter,
     LeftToPython,
     decodes_in_clickhouse,
     insert_decoded_traces,
@@ -440,3 +441,70 @@ def test_requests_without_predictions_need_one_statement(client: Client) -> None
 
 def test_length_delimited_prefixes_each_payload_with_its_varint_size() -> None:
     assert b"".join(length_delimited([b"x" * 300, b""])) == b"\xac\x02" + b"x" * 300 + b"\x00"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_predictions_converted_without_spans_equal_those_of_the_full_conversion(
+    seed: int,
+) -> None:
+    # The split path: the Python converter makes the predictions of requests whose spans chDB
+    # stores; it skips the spans' rows and the per-prediction arrays' JSON, nothing else.
+    payloads = [generated_request(seed * 10 + n, batch=n > 0) for n in range(3)]
+    requests = [ExportTraceServiceRequest.FromString(payload) for payload in payloads]
+    full = convert_traces(requests)
+    alone = convert_traces(requests, spans=False)
+    assert "otel_traces" not in alone
+    assert full["ml_predictions"].row_count > 100
+    for table in ("ml_predictions", "ml_labels"):
+        assert _comparable(alone[table].columns) == _comparable(full[table].columns), table
+
+
+def _homogeneous_batch(seed: int) -> bytes:
+    """A request with a batch span whose arrays have one kind each, as SDKs send them."""
+    rng = random.Random(seed)
+    n = rng.randrange(2, 9)
+    return _with_span(
+        {
+            **MODEL,
+            semconv.ML_PREDICTION_ID: [f"h{seed}-{i}" for i in range(n)],
+            semconv.ML_PREDICTION_SCORE: [rng.choice([0.25, math.nan, 1e-07]) for _ in range(n)],
+            semconv.ML_PREDICTION_LABEL: [rng.choice(["1", "0"]) for _ in range(n)],
+            semconv.ML_PREDICTION_TIMESTAMP: [NOW_NS + i for i in range(n)],
+            semconv.ML_SEGMENT_PREFIX + "region": "eu",
+        },
+        spans=12,
+    )
+
+
+def _split(client: Client, payloads: list[bytes], token: str) -> LeftToPython | None:
+    """As the writer stores a kind-6 flush: chDB the spans beside Python the predictions,
+    and Python the spans too if chDB left them; returns what chDB left."""
+    inserter = DecodedTraceInserter(client)
+    try:
+        spans = inserter.start_spans(payloads, token)
+        _in_python(client, payloads, token, but=frozenset({"otel_traces"}))
+        left = spans.result()
+    finally:
+        inserter.close()
+    if left is not None:
+        _in_python(client, payloads, token, but=frozenset({"ml_predictions"}))
+    return left
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("stray", [False, True], ids=["as-sdks-send-them", "stray-items"])
+def test_spans_decoded_beside_python_predictions_equal_the_python_conversion(
+    client: Client, seed: int, stray: bool
+) -> None:
+    if stray:  # mixed arrays: chDB leaves the spans to Python
+        payloads = [generated_request(seed * 10 + n, batch=True) for n in (1, 2)]
+    else:
+        payloads = [generated_request(seed), _homogeneous_batch(seed)]
+    token = f"{stray}-{seed}"
+    expected = _stored_by(client, lambda: _in_python(client, payloads, f"py-{token}"))
+    left: list[LeftToPython | None] = []
+    actual = _stored_by(client, lambda: left.append(_split(client, payloads, f"split-{token}")))
+    assert (left[0] is not None) == stray
+    assert len(expected["ml_predictions"]) > 10
+    for table in TABLES:
+        assert actual[table] == expected[table], table

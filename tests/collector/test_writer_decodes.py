@@ -8,6 +8,7 @@ counts in its metrics.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
@@ -15,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from clickhouse_connect.driver import Client
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -61,6 +63,8 @@ def _trace_request(rng: random.Random, shapes: list[str]) -> ExportTraceServiceR
         values: dict[str, Any] = {"http.route": "/"}
         if shape == "tagged":  # an array on a prediction span: left to Python by the decode
             values["tags"] = ["a", "b"]
+        if shape == "mixed":  # an array of mixed kinds: the spans' statement leaves it too
+            values["mixed"] = ["a", 1]
         if shape in ("single", "tagged"):
             values |= {
                 semconv.ML_MODEL_NAME: "fraud",
@@ -88,14 +92,15 @@ def _label_records() -> ExportLogsServiceRequest:
     return request
 
 
-def _log_requests(wal: WriteAheadLog) -> list[int]:
-    """Trace requests of every shape and a log request, through the real ingestor."""
+def _log_requests(wal: WriteAheadLog, decode_batch_spans: str, extra: list[list[str]]) -> list[int]:
+    """Trace requests of every shape (and ``extra`` ones) and a log request, through the real
+    ingestor."""
     ingestor = DurableIngestor(
-        wal, SelfMetrics(), StoreHealth(), max_bytes=1 << 30, decode_batch_spans=True
+        wal, SelfMetrics(), StoreHealth(), max_bytes=1 << 30, decode_batch_spans=decode_batch_spans
     )
     rng = random.Random(4)
     shapes = [["single"] * 40, ["plain", "single"] * 10, ["single", "batch"], ["plain"] * 5]
-    for shape in [*shapes * 3, ["tagged", "single"]]:
+    for shape in [*shapes * 3, ["tagged", "single"], *extra]:
         request = _trace_request(rng, shape)
         ingestor.ingest(Signal.TRACES, request, request.SerializeToString())
     ingestor.ingest(Signal.LOGS, _label_records())
@@ -103,10 +108,12 @@ def _log_requests(wal: WriteAheadLog) -> list[int]:
     return [record.kind for record in batch]
 
 
-def test_batch_spans_go_to_python_unless_decode_batch_spans_is_set(tmp_path: Path) -> None:
+def test_decode_batch_spans_decides_the_kind_of_requests_with_batch_spans(
+    tmp_path: Path,
+) -> None:
     request = _trace_request(random.Random(1), ["single", "batch"])
     kinds = []
-    for decode in (False, True):
+    for decode in ("false", "true", "spans"):
         wal = WriteAheadLog(tmp_path / f"wal-{decode}", fsync=False)
         ingestor = DurableIngestor(
             wal, SelfMetrics(), StoreHealth(), max_bytes=1 << 30, decode_batch_spans=decode
@@ -114,19 +121,32 @@ def test_batch_spans_go_to_python_unless_decode_batch_spans_is_set(tmp_path: Pat
         ingestor.ingest(Signal.TRACES, request, request.SerializeToString())
         kinds += [record.kind for record in wal.read_batch(max_records=10, max_bytes=1 << 30)]
         wal.close()
-    assert kinds == [record_kinds.TRACES, record_kinds.DECODABLE_BATCH_TRACES]
+    assert kinds == [
+        record_kinds.TRACES,
+        record_kinds.DECODABLE_BATCH_TRACES,
+        record_kinds.DECODABLE_BATCH_SPANS,
+    ]
 
 
 def _drain(
-    tmp_path: Path, name: str, decode_min_rows: int, max_records: int = 1000
+    tmp_path: Path,
+    name: str,
+    decode_min_rows: int,
+    max_records: int = 1000,
+    decode_batch_spans: str = "true",
+    extra: tuple[list[str], ...] = (),
 ) -> tuple[dict[str, Any], bytes]:
     client = open_client(f"chdb://{tmp_path / name}/store")
     try:
         run_migrations(client, ttl_days=30)
         wal = WriteAheadLog(tmp_path / name / "wal", fsync=False)
-        kinds = _log_requests(wal)
+        kinds = _log_requests(wal, decode_batch_spans, list(extra))
         assert kinds.count(record_kinds.DECODABLE_TRACES) == 10
-        assert kinds.count(record_kinds.DECODABLE_BATCH_TRACES) == 3  # holding a batch span
+        batch_kind = {
+            "true": record_kinds.DECODABLE_BATCH_TRACES,
+            "spans": record_kinds.DECODABLE_BATCH_SPANS,
+        }[decode_batch_spans]
+        assert kinds.count(batch_kind) == 3 + len(extra)  # holding a batch span
         metrics = SelfMetrics()
         settings = WriterSettings(
             batch_max_records=max_records, batch_interval=0.01, decode_min_rows=decode_min_rows
@@ -168,6 +188,27 @@ def test_decoded_and_python_writers_store_the_same_rows_and_count_them(tmp_path:
     assert b'inferwatch_insert_rows_total{table="ml_predictions"} 164.0' in decoded_metrics
 
 
+def test_split_writer_stores_the_same_rows_as_the_python_converter(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # chDB stores the spans of batches holding a batch span while Python stores their
+    # predictions; the batch with a mixed array falls back to Python for its spans too.
+    extra = (["single", "batch", "mixed"],)
+    caplog.set_level(logging.DEBUG, logger="inferwatch.collector")
+    split, split_metrics = _drain(
+        tmp_path, "split", 0, max_records=4, decode_batch_spans="spans", extra=extra
+    )
+    python, python_metrics = _drain(
+        tmp_path, "python", 1 << 40, decode_batch_spans="spans", extra=extra
+    )
+    assert split == python
+    assert len(split["otel_traces"]) == 3 * (40 + 20 + 2 + 5) + 2 + 3
+    assert len(split["ml_predictions"]) == 3 * (40 + 10 + 1 + 3) + 2 + 4
+    assert _inserted(split_metrics) == _inserted(python_metrics)
+    assert b'inferwatch_insert_rows_total{table="otel_traces"} 206.0' in split_metrics
+    assert "the Python converter takes these spans" in caplog.text
+
+
 def _first_batch(tmp_path: Path, records: list[tuple[int, int]], max_bytes: int) -> list[int]:
     """The seqs of the writer's first batch of a log holding ``(kind, n)``, ``n`` a number kept
     in the payload to name each record."""
@@ -191,3 +232,6 @@ def test_requests_for_the_python_converter_count_double_against_the_batch_bound(
     assert _first_batch(tmp_path, decodable + python, 600) == [5, 6, 7, 8, 1]
     # One record bigger than the bound still makes a batch of its own.
     assert _first_batch(tmp_path, python, 50) == [1]
+    # Split requests: the Python converter parses them for their predictions.
+    split = [(record_kinds.DECODABLE_BATCH_SPANS, n) for n in range(9, 13)]
+    assert _first_batch(tmp_path, split + decodable, 600) == [9, 10, 11]

@@ -43,8 +43,9 @@ _HELP = {
     "batch_interval": "seconds a batch may wait to fill (default 0.2)",
     "queue_max_bytes": "write-ahead log bound; past it receivers answer 429/503 (default 1 GiB)",
     "wal_fsync": "fsync the write-ahead log before acknowledging (default true)",
-    "decode_batch_spans": "let the embedded chDB decode requests with batch spans too "
-    "(default false: Python converts them, cheaper on 2 cores)",
+    "decode_batch_spans": "who converts requests with batch spans, with the embedded chDB: "
+    "spans (default: chDB their spans, Python their predictions, at once), true (chDB both) "
+    "or false (Python both)",
     "retry_initial": "first retry delay after a failed insert, seconds (default 0.5)",
     "retry_max": "longest retry delay, seconds (default 30)",
     "log_level": "DEBUG, INFO, WARNING or ERROR (default INFO)",

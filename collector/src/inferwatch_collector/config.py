@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -49,9 +49,11 @@ class CollectorSettings:
     batch_interval: float = 0.2
     queue_max_bytes: int = 1024 * 1024 * 1024
     wal_fsync: bool = True
-    decode_batch_spans: bool = False
-    """Let the embedded chDB decode trace requests holding batch spans too (record kind 5);
-    off, the Python converter takes them (docs/performance.md, "Third round")."""
+    decode_batch_spans: str = "spans"
+    """Who converts trace requests holding batch spans, with the embedded chDB (one of
+    ``BATCH_SPAN_DECODES``): ``spans``, chDB their spans and the Python converter their
+    predictions, at once (record kind 6); ``true``, chDB both (kind 5); ``false``, the Python
+    converter both (kind 1). docs/performance.md, "Fourth round"."""
     retry_initial: float = 0.5
     retry_max: float = 30.0
     log_level: str = "INFO"
@@ -146,21 +148,45 @@ def _section_values(path: Any, section: str, node: yaml.Node) -> dict[str, _Sour
     return values
 
 
+BATCH_SPAN_DECODES = ("false", "spans", "true")
+"""The values of ``decode_batch_spans``."""
+
+
+def _to_batch_span_decode(raw: Any) -> str:
+    text = str(raw).strip().lower()
+    if text == "spans":
+        return text
+    return "true" if _to_bool(raw) else "false"
+
+
+_CONVERTERS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "decode_batch_spans": (_to_batch_span_decode, ", ".join(BATCH_SPAN_DECODES[:-1]) + " or true"),
+}
+"""Settings read by a converter of their own, and what they expect (for the error)."""
+
+
 def _build(values: Mapping[str, Any]) -> CollectorSettings:
     converted: dict[str, Any] = {}
     for field in fields(CollectorSettings):
         if field.name in values:
-            converted[field.name] = _convert(values[field.name], field.type)
+            converted[field.name] = _convert(
+                values[field.name], field.type, _CONVERTERS.get(field.name)
+            )
     settings = CollectorSettings(**converted)
     _validate(settings, values)
     return settings
 
 
-def _convert(sourced: _Sourced, type_name: Any) -> Any:
+def _convert(
+    sourced: _Sourced, type_name: Any, own: tuple[Callable[[Any], Any], str] | None = None
+) -> Any:
     raw = sourced.value
+    expected = type_name if own is None else own[1]
     if raw is None:  # "port:" with nothing after it in the file
-        raise ConfigError(f"{sourced.source}: expected {type_name}, got no value")
+        raise ConfigError(f"{sourced.source}: expected {expected}, got no value")
     try:
+        if own is not None:
+            return own[0](raw)
         if type_name == "bool":
             return _to_bool(raw)
         if type_name == "int":
@@ -169,7 +195,7 @@ def _convert(sourced: _Sourced, type_name: Any) -> Any:
             return float(raw)
         return str(raw)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{sourced.source}: expected {type_name}, got {raw!r}") from exc
+        raise ConfigError(f"{sourced.source}: expected {expected}, got {raw!r}") from exc
 
 
 def _to_int(raw: Any) -> int:

@@ -4,9 +4,11 @@ A receiver acknowledges only after ``ingest`` returns, and ``ingest`` returns on
 request's good items are durable in the log (group commit), so nothing acknowledged is lost.
 Bad items are dropped here and reported as a partial success. A trace request without batch
 or label spans is logged for the ClickHouse decode (``record_kinds.DECODABLE_TRACES``), with
-the counts validation found; one with batch spans too (``DECODABLE_BATCH_TRACES``) when the
-``decode_batch_spans`` setting says so — off by default: on 2 cores the Python converter
-stores them as fast with less CPU (docs/performance.md, "Third round").
+the counts validation found; one with batch spans too, as the ``decode_batch_spans`` setting
+says: by default (``spans``) for chDB to decode its spans while the Python converter makes its
+predictions (``DECODABLE_BATCH_SPANS``), with ``true`` for chDB to decode it all
+(``DECODABLE_BATCH_TRACES``), with ``false`` for the Python converter alone
+(docs/performance.md, "Fourth round").
 """
 
 from __future__ import annotations
@@ -65,10 +67,11 @@ class DurableIngestor:
         health: StoreHealth,
         max_bytes: int,
         *,
-        decode_batch_spans: bool = False,
+        decode_batch_spans: str = "spans",
     ) -> None:
         self._wal = wal
-        self._decode_batch_spans = decode_batch_spans
+        self._batch_to_python = decode_batch_spans == "false"
+        self._batch_spans_only = decode_batch_spans == "spans"
         self._max_bytes = max_bytes
         self._metrics = metrics
         self._health = health
@@ -91,11 +94,15 @@ class DurableIngestor:
         if check.spans:
             payload = _serialized(check.request, request, raw)
             batch = check.predictions > check.single
-            if check.labels or (batch and not self._decode_batch_spans):
+            if check.labels or (batch and self._batch_to_python):
                 kind = record_kinds.TRACES
             else:
                 kind, payload = record_kinds.decodable_trace_record(
-                    payload, spans=check.spans, predictions=check.predictions, single=check.single
+                    payload,
+                    spans=check.spans,
+                    predictions=check.predictions,
+                    single=check.single,
+                    spans_only=self._batch_spans_only,
                 )
             self._append(Signal.TRACES, kind, payload)
             self._metrics.accepted.labels(signal=Signal.TRACES.value).inc(check.spans)

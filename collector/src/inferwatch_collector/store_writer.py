@@ -12,6 +12,9 @@ apart, under the token ``"<batch token>:decoded"``: by chDB decoding them itself
 batch holds enough of their rows to repay the statements' fixed cost
 (``WriterSettings.decode_min_rows``), else, or when a statement leaves them to Python, by
 the Python converter — the same rows under the same tokens either way (docs/storage.md).
+A batch holding a kind-6 request (batch spans, ``decode_batch_spans: spans``) is split by
+table instead: chDB stores the spans of its decodable requests while the Python converter
+stores their predictions, at the same time.
 """
 
 from __future__ import annotations
@@ -108,6 +111,10 @@ class Flush:
     predictions: int = 0
     single: int = 0
     batch: bool = False
+    spans_only: bool = False
+    """chDB stores only the spans (``otel_traces``) of the decodable requests, and
+    ``decoded_tables`` holds the Python converter's other tables of them (a kind-6 request
+    among them)."""
     decoded_tables: dict[str, TableColumns] | None = None
     decoded_stored: frozenset[str] = frozenset()
 
@@ -128,9 +135,16 @@ def convert_batch(records: list[WalRecord], *, decode_min_rows: int | None) -> F
         flush.predictions += counts.predictions
         flush.single += counts.single
         flush.batch = flush.batch or counts.batch
+        flush.spans_only = flush.spans_only or counts.spans_only
     rows = flush.spans + flush.predictions
     if decodable and (decode_min_rows is None or rows < decode_min_rows):
         flush.decoded_tables = records_to_tables(decodable)
+        flush.spans_only = False
+    elif flush.spans_only:
+        # Parsed one at a time, each freed once converted (a parsed batch span holds about 3.5
+        # times its bytes).
+        requests = (ExportTraceServiceRequest.FromString(r) for r in flush.decodable)
+        flush.decoded_tables = convert_traces(requests, spans=False)
     return flush
 
 
@@ -139,9 +153,10 @@ PYTHON_BYTES_WEIGHT = 2
 ``batch_max_bytes`` (the log's ``read_batch`` weights): parsed and converted, it holds about 20
 times its size in memory, while the writer holds only the bytes of the requests chDB decodes
 (bench/ingest.py, overload with batch spans: 16 MiB batches of them peaked the service at
-1,056 MiB, 8 MiB ones at 879)."""
-BYTE_WEIGHTS = {kind: PYTHON_BYTES_WEIGHT for kind in _KINDS}
-"""``read_batch`` weights: the kinds of the Python converter."""
+1,056 MiB, 8 MiB ones at 879). Kind 6 too, whose predictions it converts: split batches of 16
+MiB peaked at 1,016–1,323 MiB, of 8 MiB at 895–987 (at about 10 % of the rate)."""
+BYTE_WEIGHTS = dict.fromkeys((*_KINDS, record_kinds.DECODABLE_BATCH_SPANS), PYTHON_BYTES_WEIGHT)
+"""``read_batch`` weights: the kinds the Python converter parses."""
 
 
 def log_identity(directory: Path) -> str:
@@ -310,6 +325,8 @@ class StoreWriter:
 
     def _insert_decodable(self, flush: Flush, token: str) -> dict[str, int]:
         decoded = {OTEL_TRACES: flush.spans, ML_PREDICTIONS: flush.predictions}
+        if flush.spans_only:
+            return self._insert_split(flush, token)
         if flush.decoded_tables is None:
             assert self._decoder is not None
             try:
@@ -326,6 +343,24 @@ class StoreWriter:
         rest = {t: c for t, c in flush.decoded_tables.items() if t not in flush.decoded_stored}
         counts = insert_tables(self._client, rest, token)
         return counts | {table: decoded[table] for table in flush.decoded_stored}
+
+    def _insert_split(self, flush: Flush, token: str) -> dict[str, int]:
+        """chDB stores the spans while the Python converter's tables are inserted."""
+        assert self._decoder is not None and flush.decoded_tables is not None
+        spans = self._decoder.start_spans(flush.decodable, token)
+        try:
+            counts = insert_tables(self._client, flush.decoded_tables, token)
+        finally:
+            left = spans.result()  # a store error raises here, once both are done
+        if left is None:
+            return counts | {OTEL_TRACES: flush.spans}
+        _logger.debug("the Python converter takes these spans: %s", left)
+        # From now on (retries included) the Python converter stores every table of these
+        # requests; the tables it stored already are recognised by their tokens.
+        requests = [ExportTraceServiceRequest.FromString(request) for request in flush.decodable]
+        flush.decoded_tables = convert_traces(requests)
+        flush.spans_only = False
+        return insert_tables(self._client, flush.decoded_tables, token)
 
     def _insert_with_retry(self, flush: Flush, token: str) -> bool:
         delay = self._settings.retry_initial

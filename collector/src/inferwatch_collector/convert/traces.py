@@ -34,6 +34,7 @@ STATUS_CODES = ("Unset", "Ok", "Error")
 _STATUS_ERROR = 2
 _ZERO_TRACE_ID = "0" * 32
 _ZERO_SPAN_ID = "0" * 16
+_PER_PREDICTION = frozenset(semconv.PER_PREDICTION_ARRAYS)
 
 
 class _Rows:
@@ -47,42 +48,56 @@ class _Rows:
         self.labels: list[tuple[Any, ...]] = []
 
 
-def convert_traces(requests: Iterable[ExportTraceServiceRequest]) -> dict[str, TableColumns]:
+def convert_traces(
+    requests: Iterable[ExportTraceServiceRequest], *, spans: bool = True
+) -> dict[str, TableColumns]:
     """Columns of ``otel_traces``, ``ml_predictions`` and ``ml_labels`` for these requests.
 
     Args:
         requests: parsed (and validated) requests, e.g. everything of one flush.
+        spans: False to leave ``otel_traces`` out (chDB stores those rows of the requests,
+            ``store/decoded.py``): a batch span's per-prediction arrays are then not formatted
+            as JSON at all, which is most of what converting a batch span costs.
 
     Returns:
         One :class:`TableColumns` per table name, possibly with no rows.
     """
     with paused_gc():
-        return _traces_tables(requests)
+        return _traces_tables(requests, spans)
 
 
-def _traces_tables(requests: Iterable[ExportTraceServiceRequest]) -> dict[str, TableColumns]:
+def _traces_tables(
+    requests: Iterable[ExportTraceServiceRequest], spans: bool
+) -> dict[str, TableColumns]:
     rows = _Rows()
     for request in requests:
         for resource_spans in request.resource_spans:
             resource = attribute_map(resource_spans.resource.attributes)
             service = resource.get(SERVICE_NAME, "")
             for scope_spans in resource_spans.scope_spans:
-                _spans_rows(scope_spans, service, resource, rows)
-    return {
-        OTEL_TRACES: TableColumns.from_rows(OTEL_TRACES, rows.spans),
+                _spans_rows(scope_spans, service, resource, rows, spans)
+    tables = {
         ML_PREDICTIONS: rows.predictions.table(),
         ML_LABELS: TableColumns.from_rows(ML_LABELS, rows.labels),
     }
+    if spans:
+        tables[OTEL_TRACES] = TableColumns.from_rows(OTEL_TRACES, rows.spans)
+    return tables
 
 
-def _spans_rows(scope_spans: Any, service: str, resource: dict[str, str], rows: _Rows) -> None:
+def _spans_rows(
+    scope_spans: Any, service: str, resource: dict[str, str], rows: _Rows, spans: bool
+) -> None:
     # Hot loop (bench/convert.py): locals bound once, attribute values read as strings first
     # (WhichOneof only for the rest), one row tuple per span (transposed once per flush),
     # function calls avoided on the common paths. Splitting ml.* keys here cost 2x more than
     # doing it afterwards for prediction spans only.
     scope = scope_spans.scope
     scope_name, scope_version = scope.name, scope.version
-    append = rows.spans.append
+    append = rows.spans.append if spans else _discard
+    # Without spans, per-prediction arrays are kept as values only: their strings would go
+    # to SpanAttributes alone (ml_predictions takes them from ``values``).
+    unformatted = frozenset() if spans else _PER_PREDICTION
     model_key, label_name = semconv.ML_MODEL_NAME, semconv.LABEL_EVENT_NAME
     kinds, codes = SPAN_KINDS, STATUS_CODES
     for span in scope_spans.spans:
@@ -102,6 +117,9 @@ def _spans_rows(scope_spans: Any, service: str, resource: dict[str, str], rows: 
                 elif kind == "int_value":
                     number = values[key] = value.int_value
                     text = str(number)
+                elif kind == "array_value" and key in unformatted:
+                    values[key] = any_value(value)
+                    continue
                 else:
                     text = format_value(_put(values, key, any_value(value)))
             strings[key] = text
@@ -149,6 +167,10 @@ def _spans_rows(scope_spans: Any, service: str, resource: dict[str, str], rows: 
         elif model_key in strings:
             facts = (service, start, end, trace_id, span_id, code == _STATUS_ERROR)
             prediction_rows(strings, values, facts, rows.predictions)
+
+
+def _discard(row: tuple[Any, ...]) -> None:
+    """Where span rows go when ``otel_traces`` is left out."""
 
 
 def _put(values: dict[str, Any], key: str, value: Any) -> Any:

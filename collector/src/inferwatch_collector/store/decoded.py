@@ -193,6 +193,31 @@ class DecodedTraceInserter:
             run_beside=self._run_beside() if self._beside else None,
         )
 
+    def start_spans(
+        self, payloads: Sequence[Payload], dedup_token: str
+    ) -> Future[LeftToPython | None]:
+        """Start storing only the spans (``otel_traces``) of ``payloads``, under
+        ``"<dedup_token>:otel_traces"``, on the second connection; the future gives what the
+        statement left to Python (None: stored), or raises a store error."""
+        path = write_stream(payloads)
+        sql = insert_traces(path, f"{dedup_token}:{OTEL_TRACES}")
+        client = None if self._beside else self._client
+
+        def run() -> LeftToPython | None:
+            try:
+                return _outcome(partial(_run, client, sql))
+            finally:
+                os.unlink(path)
+
+        if client is not None:  # a wrapper (fault injection): its calls stay on its thread
+            done: Future[LeftToPython | None] = Future()
+            try:
+                done.set_result(run())
+            except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
+                done.set_exception(exc)
+            return done
+        return self._run_beside()(run)
+
     def _run_beside(self) -> Callable[[Callable[[], None]], Future[None]]:
         if self._pool is None:
             uri = self._client.uri

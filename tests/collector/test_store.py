@@ -325,6 +325,13 @@ def test_migrations_create_every_table_with_the_converter_columns(store: Client)
         assert tables[table] == columns, table
 
 
+def test_the_ingest_tables_merge_wider_groups_of_parts(store: Client) -> None:
+    # Migration 0017: fewer rewrites of each row by background merges (docs/storage.md).
+    for table in ("otel_traces", "ml_predictions"):
+        assert "merge_selector_base = 20" in store.command(f"SHOW CREATE TABLE {table}")
+    assert "merge_selector_base" not in store.command("SHOW CREATE TABLE ml_labels")
+
+
 def test_running_migrations_twice_changes_nothing(store: Client) -> None:
     def schema() -> list[tuple[Any, ...]]:
         return store.query(

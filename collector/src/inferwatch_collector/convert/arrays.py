@@ -56,7 +56,7 @@ def read_fixed(array_value: Any) -> list[Any] | None:
     if not (records[:, 2] == field).all():
         return None
     if field == _DOUBLE and size == 11:
-        return records[:, 3:].copy().view("<f8").ravel().tolist()  # type: ignore[no-any-return]
+        return records[:, 3:].copy().view("<f8").ravel().tolist()
     if field == _STRING and (records[:, 3] == size - 4).all():
         return _ascii_strings(raw, count)
     if field == _INT:
@@ -85,4 +85,4 @@ def _varints(data: np.ndarray) -> list[int] | None:
     value = np.zeros(data.shape[0], np.uint64)
     for index in range(width):
         value |= (data[:, index].astype(np.uint64) & _LOW_BITS) << np.uint64(7 * index)
-    return value.view(np.int64).tolist()  # type: ignore[no-any-return]
+    return value.view(np.int64).tolist()

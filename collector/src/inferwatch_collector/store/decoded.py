@@ -216,15 +216,19 @@ class DecodedTraceInserter:
             except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
                 done.set_exception(exc)
             return done
-        return self._run_beside()(run)
+        return self._beside_pool().submit(run)
 
     def _run_beside(self) -> Callable[[Callable[[], None]], Future[None]]:
+        return self._beside_pool().submit
+
+    def _beside_pool(self) -> ThreadPoolExecutor:
+        """The thread of the second connection (opened with it, at first use)."""
         if self._pool is None:
             uri = self._client.uri
             self._pool = ThreadPoolExecutor(
                 1, "inferwatch-decode", initializer=_open_beside_client, initargs=(uri,)
             )
-        return self._pool.submit
+        return self._pool
 
     def close(self) -> None:
         """Close the second connection (after a statement under way)."""

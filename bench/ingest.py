@@ -202,16 +202,20 @@ def make_payload(name: str, count: int, seed: int) -> Payload:
 # --- (a), (a'), (a-ch), (a-sp): in this process ---------------------------------------------
 
 
-def writer_batches(blobs: list[bytes]) -> list[list[bytes]]:
-    """Group requests as the writer's defaults would (1,000 records or 64 MiB per flush)."""
+def writer_batches(blobs: list[bytes], python: bool) -> list[list[bytes]]:
+    """Group requests as the writer's defaults would: ``batch_max_records`` per flush, and
+    ``batch_max_bytes`` with the weight of requests the Python converter parses if ``python``
+    (``store_writer.BYTE_WEIGHTS``)."""
     from inferwatch_collector.config import CollectorSettings
+    from inferwatch_collector.store_writer import PYTHON_BYTES_WEIGHT
 
     defaults = CollectorSettings()
+    max_bytes = defaults.batch_max_bytes // (PYTHON_BYTES_WEIGHT if python else 1)
     batches: list[list[bytes]] = [[]]
     size = 0
     for blob in blobs:
         full = len(batches[-1]) >= defaults.batch_max_records
-        if batches[-1] and (full or size + len(blob) > defaults.batch_max_bytes):
+        if batches[-1] and (full or size + len(blob) > max_bytes):
             batches.append([])
             size = 0
         batches[-1].append(blob)
@@ -254,7 +258,7 @@ def fresh_store() -> Iterator[object]:
 
 def measure_in_process(payload: Payload, rounds: int, client: object) -> dict[str, float]:
     """Median seconds of (a) and (a') over ``rounds``, on the writer's batches of ``payload``."""
-    batches = writer_batches(payload.blobs)
+    batches = writer_batches(payload.blobs, python=True)
     # Warm imports, caches and the insert's column types outside the timing.
     convert_insert(client, batches[0][:1], f"bench-{payload.name}-warm")
     seconds: dict[str, list[float]] = {"a": [], "a'": []}
@@ -293,7 +297,7 @@ def measure_split(payload: Payload, rounds: int, client: object) -> float:
         if spans.result() is not None:
             raise RuntimeError("chDB left these spans to Python")
 
-    batches = writer_batches(payload.blobs)
+    batches = writer_batches(payload.blobs, python=True)
     try:
         split(batches[0][:1], f"bench-split-{payload.name}-warm")
         return statistics.median(
@@ -326,7 +330,7 @@ def measure_decoded(payload: Payload, rounds: int, client: object) -> float | No
 
     if len(decodable(payload.blobs)) < len(payload.blobs):
         return None
-    batches = writer_batches(payload.blobs)
+    batches = writer_batches(payload.blobs, python=False)
     inserter = DecodedTraceInserter(client)  # type: ignore[arg-type]
     shape = {"single": payload.name == "single", "batch": payload.name == "batch"}
     try:

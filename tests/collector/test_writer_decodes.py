@@ -31,6 +31,7 @@ from inferwatch_collector.selfmetrics import SelfMetrics
 from inferwatch_collector.store import open_client, run_migrations
 from inferwatch_collector.store_writer import (
     BYTE_WEIGHTS,
+    PYTHON_BYTES_WEIGHT,
     StoreHealth,
     StoreWriter,
     WriterSettings,
@@ -222,16 +223,18 @@ def _first_batch(tmp_path: Path, records: list[tuple[int, int]], max_bytes: int)
         wal.close()
 
 
-def test_requests_for_the_python_converter_count_double_against_the_batch_bound(
+def test_requests_for_the_python_converter_weigh_more_against_the_batch_bound(
     tmp_path: Path,
 ) -> None:
     python = [(record_kinds.TRACES, n) for n in range(1, 5)]
     decodable = [(record_kinds.DECODABLE_TRACES, n) for n in range(5, 9)]
-    assert _first_batch(tmp_path, python + decodable, 400) == [1, 2]
+    weighed = 100 * PYTHON_BYTES_WEIGHT  # a 100-byte record the Python converter parses
+    assert PYTHON_BYTES_WEIGHT > 1
+    assert _first_batch(tmp_path, python + decodable, 2 * weighed) == [1, 2]
     assert _first_batch(tmp_path, decodable, 400) == [5, 6, 7, 8]
-    assert _first_batch(tmp_path, decodable + python, 600) == [5, 6, 7, 8, 1]
+    assert _first_batch(tmp_path, decodable + python, 400 + weighed) == [5, 6, 7, 8, 1]
     # One record bigger than the bound still makes a batch of its own.
     assert _first_batch(tmp_path, python, 50) == [1]
     # Split requests: the Python converter parses them for their predictions.
     split = [(record_kinds.DECODABLE_BATCH_SPANS, n) for n in range(9, 13)]
-    assert _first_batch(tmp_path, split + decodable, 600) == [9, 10, 11]
+    assert _first_batch(tmp_path, split + decodable, 3 * weighed) == [9, 10, 11]

@@ -39,7 +39,7 @@ _HELP = {
     "max_body_bytes": "largest request accepted, after gzip inflation (default 20 MiB)",
     "retention_days": "days of data kept (TTL; default 30)",
     "batch_max_records": "requests per insert batch at most (default 1000)",
-    "batch_max_bytes": "bytes per insert batch at most (default 16 MiB; bounds memory)",
+    "batch_max_bytes": "bytes per insert batch at most (default 32 MiB; bounds memory)",
     "batch_interval": "seconds a batch may wait to fill (default 0.2)",
     "queue_max_bytes": "write-ahead log bound; past it receivers answer 429/503 (default 1 GiB)",
     "wal_fsync": "fsync the write-ahead log before acknowledging (default true)",

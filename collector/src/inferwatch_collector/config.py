@@ -45,7 +45,7 @@ class CollectorSettings:
     max_body_bytes: int = 20 * 1024 * 1024
     retention_days: int = 30
     batch_max_records: int = 1000
-    batch_max_bytes: int = 16 * 1024 * 1024
+    batch_max_bytes: int = 32 * 1024 * 1024
     batch_interval: float = 0.2
     queue_max_bytes: int = 1024 * 1024 * 1024
     wal_fsync: bool = True

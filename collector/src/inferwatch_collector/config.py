@@ -160,7 +160,10 @@ def _to_batch_span_decode(raw: Any) -> str:
 
 
 _CONVERTERS: dict[str, tuple[Callable[[Any], Any], str]] = {
-    "decode_batch_spans": (_to_batch_span_decode, ", ".join(BATCH_SPAN_DECODES[:-1]) + " or true"),
+    "decode_batch_spans": (
+        _to_batch_span_decode,
+        f"{', '.join(BATCH_SPAN_DECODES[:-1])} or {BATCH_SPAN_DECODES[-1]}",
+    ),
 }
 """Settings read by a converter of their own, and what they expect (for the error)."""
 

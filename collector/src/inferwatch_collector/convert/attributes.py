@@ -117,15 +117,13 @@ def attribute_map(attributes: Iterable[KeyValue]) -> dict[str, str]:
 
 def split_attributes(attributes: Iterable[KeyValue]) -> tuple[dict[str, str], dict[str, Any]]:
     """Both forms of an attribute list in one pass: every value as a string, and the Python
-        values of those that are not non-empty strings (numbers, arrays, …) — the strings are
-        their own Python value, so they are not repeated.
+    values of those that are not non-empty strings (numbers, arrays, …) — the strings are
+    their own Python value, so they are not repeated.
 
-        >>> from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-
-    from .arrays import read_fixed
-        >>> split_attributes([KeyValue(key="a", value=AnyValue(int_value=3)),
-        ...                   KeyValue(key="b", value=AnyValue(string_value="x"))])
-        ({'a': '3', 'b': 'x'}, {'a': 3})
+    >>> from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    >>> split_attributes([KeyValue(key="a", value=AnyValue(int_value=3)),
+    ...                   KeyValue(key="b", value=AnyValue(string_value="x"))])
+    ({'a': '3', 'b': 'x'}, {'a': 3})
     """
     # Hot loop (bench/convert.py): most attribute values are strings, read without WhichOneof.
     strings: dict[str, str] = {}

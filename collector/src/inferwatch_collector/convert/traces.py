@@ -94,7 +94,7 @@ def _spans_rows(
     # doing it afterwards for prediction spans only.
     scope = scope_spans.scope
     scope_name, scope_version = scope.name, scope.version
-    append = rows.spans.append if spans else _discard
+    append = rows.spans.append
     # Without spans, per-prediction arrays are kept as values only: their strings would go
     # to SpanAttributes alone (ml_predictions takes them from ``values``).
     unformatted = frozenset() if spans else _PER_PREDICTION
@@ -136,41 +136,38 @@ def _spans_rows(
         name = span.name
         events = span.events
         links = span.links
-        append(
-            (
-                start,
-                trace_id,
-                span_id,
-                "" if parent == _ZERO_SPAN_ID else parent,
-                span.trace_state,
-                name,
-                kinds[kind] if kind < 6 else "",
-                service,
-                resource,
-                scope_name,
-                scope_version,
-                strings,
-                end - start if end > start else 0,
-                codes[code] if code < 3 else "",
-                status.message,
-                [event.time_unix_nano for event in events] if events else [],
-                [event.name for event in events] if events else [],
-                [attribute_map(event.attributes) for event in events] if events else [],
-                [link.trace_id.hex() for link in links] if links else [],
-                [link.span_id.hex() for link in links] if links else [],
-                [link.trace_state for link in links] if links else [],
-                [attribute_map(link.attributes) for link in links] if links else [],
+        if spans:
+            append(
+                (
+                    start,
+                    trace_id,
+                    span_id,
+                    "" if parent == _ZERO_SPAN_ID else parent,
+                    span.trace_state,
+                    name,
+                    kinds[kind] if kind < 6 else "",
+                    service,
+                    resource,
+                    scope_name,
+                    scope_version,
+                    strings,
+                    end - start if end > start else 0,
+                    codes[code] if code < 3 else "",
+                    status.message,
+                    [event.time_unix_nano for event in events] if events else [],
+                    [event.name for event in events] if events else [],
+                    [attribute_map(event.attributes) for event in events] if events else [],
+                    [link.trace_id.hex() for link in links] if links else [],
+                    [link.span_id.hex() for link in links] if links else [],
+                    [link.trace_state for link in links] if links else [],
+                    [attribute_map(link.attributes) for link in links] if links else [],
+                )
             )
-        )
         if name == label_name:
             label_rows(strings, values, start, service, rows.labels)
         elif model_key in strings:
             facts = (service, start, end, trace_id, span_id, code == _STATUS_ERROR)
             prediction_rows(strings, values, facts, rows.predictions)
-
-
-def _discard(row: tuple[Any, ...]) -> None:
-    """Where span rows go when ``otel_traces`` is left out."""
 
 
 def _put(values: dict[str, Any], key: str, value: Any) -> Any:

@@ -199,17 +199,13 @@ class DecodedTraceInserter:
         """Start storing only the spans (``otel_traces``) of ``payloads``, under
         ``"<dedup_token>:otel_traces"``, on the second connection; the future gives what the
         statement left to Python (None: stored), or raises a store error."""
-        path = write_stream(payloads)
-        sql = insert_traces(path, f"{dedup_token}:{OTEL_TRACES}")
-        client = None if self._beside else self._client
 
         def run() -> LeftToPython | None:
-            try:
-                return _outcome(partial(_run, client, sql))
-            finally:
-                os.unlink(path)
+            client = _beside_client() if self._beside else self._client
+            spans = partial(insert_decoded_traces, client, payloads, dedup_token, single=False)
+            return _outcome(spans)
 
-        if client is not None:  # a wrapper (fault injection): its calls stay on its thread
+        if not self._beside:  # a wrapper (fault injection): its calls stay on its thread
             done: Future[LeftToPython | None] = Future()
             try:
                 done.set_result(run())

@@ -35,7 +35,10 @@ Rows of the table, per payload:
   target is judged on the larger of the two).
 
 Figures are medians of ``--rounds``. The machine has 2 cores shared with other work: client
-and service CPU seconds are printed beside (b), and the load average at start and end.
+and service CPU seconds are printed beside (b), and the load average at start and end. Beside
+(b) too, the service's CPU per prediction over all rounds by thread: chDB's query threads,
+the Python threads (receivers, validation, write-ahead log, the Python converter) and chDB's
+merges (``ThreadCpu``).
 """
 
 from __future__ import annotations
@@ -546,14 +549,72 @@ def _poll_interval(done: int, left: int, elapsed: float) -> float:
     return min(0.25, max(0.02, remaining / 2))
 
 
+THREAD_GROUPS = {"ThreadPool": "chDB queries", "inferwatch": "Python", "MergeMutate": "merges"}
+"""The service's threads by name (the kernel's ``comm``): chDB names its own; Python's threads
+keep the process's name."""
+
+
+class ThreadCpu:
+    """CPU seconds of a process's threads by name, read from ``/proc/<pid>/task`` every 0.1 s
+    while in use, so that threads which end in between (HTTP handlers, chDB's pool) count too:
+    reading only before and after a round missed a third of the service's CPU with single
+    spans."""
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self._ticks: dict[str, tuple[str, int]] = {}
+        self._start: dict[str, tuple[str, int]] = {}
+        self._stop = threading.Event()
+        self._reader = threading.Thread(target=self._read_until_stopped, daemon=True)
+
+    def __enter__(self) -> ThreadCpu:
+        self._read()
+        self._start = dict(self._ticks)
+        self._reader.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._reader.join()
+        self._read()
+
+    def _read_until_stopped(self) -> None:
+        while not self._stop.wait(0.1):
+            self._read()
+
+    def _read(self) -> None:
+        for tid in os.listdir(f"/proc/{self._pid}/task"):
+            try:
+                stat = Path(f"/proc/{self._pid}/task/{tid}/stat").read_text()
+            except OSError:  # the thread ended: its last reading stands
+                continue
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            self._ticks[tid] = (name, int(fields[11]) + int(fields[12]))
+
+    def seconds(self) -> Counter[str]:
+        """CPU seconds per group of :data:`THREAD_GROUPS` (``other`` for the rest)."""
+        spent: Counter[str] = Counter()
+        for tid, (name, ticks) in self._ticks.items():
+            spent[THREAD_GROUPS.get(name, "other")] += ticks - self._start.get(tid, ("", 0))[1]
+        hz = os.sysconf("SC_CLK_TCK")
+        return Counter({group: ticks / hz for group, ticks in spent.items()})
+
+
 def measure_end_to_end(
     payloads: list[Payload], clients: int, serve_args: list[str]
 ) -> dict[str, float]:
-    """Median (b) over the rounds (one payload per round) against one service."""
+    """Median (b) over the rounds (one payload per round) against one service, and the
+    service's CPU per prediction over all rounds by thread group (``cpu:<group>``, µs)."""
     with running_service(*serve_args) as service:
         end_to_end_round(service, Payload("warm-up", payloads[0].blobs[:2], 1), 1)
-        results = [end_to_end_round(service, payload, clients) for payload in payloads]
+        with ThreadCpu(service.process.pid) as threads:
+            results = [end_to_end_round(service, payload, clients) for payload in payloads]
         peak_rss = service.status_kib("VmHWM") * 1024
+    predictions = sum(payload.predictions for payload in payloads)
+    per_group = {
+        f"cpu:{group}": seconds / predictions * 1e6 for group, seconds in threads.seconds().items()
+    }
     median = statistics.median(r.seconds for r in results)
     return {
         "seconds": median,
@@ -561,6 +622,7 @@ def measure_end_to_end(
         "client_cpu": statistics.median(r.client_cpu / r.seconds for r in results),
         "service_cpu": statistics.median(r.service_cpu / r.seconds for r in results),
         "peak_rss": peak_rss,
+        **per_group,
     }
 
 
@@ -668,7 +730,13 @@ def run_payload(name: str, args: argparse.Namespace, client: object) -> dict[str
         f"{args.end_to_end_requests} requests per round; "
         f"all acknowledged after {b['acknowledged_after'] / b['seconds']:.0%} of the time; "
         f"client CPU {b['client_cpu']:.2f}, service CPU {b['service_cpu']:.2f} cores; "
-        f"service peak RSS {b['peak_rss'] / 2**20:,.0f} MiB"
+        f"service peak RSS {b['peak_rss'] / 2**20:,.0f} MiB; service CPU per prediction: "
+        + ", ".join(
+            f"{group} {b[f'cpu:{group}']:.1f}"
+            for group in [*THREAD_GROUPS.values(), "other"]
+            if f"cpu:{group}" in b
+        )
+        + " µs"
     )
     print(rate_row("(b) end to end over HTTP", sent[0], b["seconds"], cpu))
     rate = sent[0].predictions / b["seconds"]

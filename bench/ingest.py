@@ -355,6 +355,12 @@ def measure_decoded(payload: Payload, rounds: int, client: object) -> float | No
 # --- the service under test -------------------------------------------------------------------
 
 
+def cpu_ticks(stat: str) -> tuple[str, int]:
+    """The name and the CPU clock ticks (user + system) in a ``/proc/…/stat`` text."""
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return stat[stat.index("(") + 1 : stat.rindex(")")], int(fields[11]) + int(fields[12])
+
+
 class Service:
     """``inferwatch serve`` in a subprocess with a temporary data directory and free ports."""
 
@@ -388,8 +394,8 @@ class Service:
         return int(float(match.group(1))) if match else 0
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        _, ticks = cpu_ticks(Path(f"/proc/{self.process.pid}/stat").read_text())
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def status_kib(self, key: str) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -563,13 +569,13 @@ class ThreadCpu:
     def __init__(self, pid: int) -> None:
         self._pid = pid
         self._ticks: dict[str, tuple[str, int]] = {}
-        self._start: dict[str, tuple[str, int]] = {}
+        self._start: dict[str, int] = {}
         self._stop = threading.Event()
         self._reader = threading.Thread(target=self._read_until_stopped, daemon=True)
 
     def __enter__(self) -> ThreadCpu:
         self._read()
-        self._start = dict(self._ticks)
+        self._start = {tid: ticks for tid, (_, ticks) in self._ticks.items()}
         self._reader.start()
         return self
 
@@ -588,15 +594,13 @@ class ThreadCpu:
                 stat = Path(f"/proc/{self._pid}/task/{tid}/stat").read_text()
             except OSError:  # the thread ended: its last reading stands
                 continue
-            name = stat[stat.index("(") + 1 : stat.rindex(")")]
-            fields = stat[stat.rindex(")") + 2 :].split()
-            self._ticks[tid] = (name, int(fields[11]) + int(fields[12]))
+            self._ticks[tid] = cpu_ticks(stat)
 
     def seconds(self) -> Counter[str]:
         """CPU seconds per group of :data:`THREAD_GROUPS` (``other`` for the rest)."""
         spent: Counter[str] = Counter()
         for tid, (name, ticks) in self._ticks.items():
-            spent[THREAD_GROUPS.get(name, "other")] += ticks - self._start.get(tid, ("", 0))[1]
+            spent[THREAD_GROUPS.get(name, "other")] += ticks - self._start.get(tid, 0)
         hz = os.sysconf("SC_CLK_TCK")
         return Counter({group: ticks / hz for group, ticks in spent.items()})
 

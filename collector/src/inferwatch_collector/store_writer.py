@@ -327,9 +327,9 @@ class StoreWriter:
         return counts
 
     def _insert_decodable(self, flush: Flush, token: str) -> dict[str, int]:
-        decoded = {OTEL_TRACES: flush.spans, ML_PREDICTIONS: flush.predictions}
         if flush.spans_only:
             return self._insert_split(flush, token)
+        decoded = {OTEL_TRACES: flush.spans, ML_PREDICTIONS: flush.predictions}
         if flush.decoded_tables is None:
             assert self._decoder is not None
             try:

@@ -334,6 +334,27 @@ def test_the_ingest_tables_merge_as_migration_0017_sets(store: Client) -> None:
     assert "merge_selector_base" not in store.command("SHOW CREATE TABLE ml_labels")
 
 
+def test_a_flush_sized_part_is_compact_as_migration_0018_sets(store: Client) -> None:
+    # One file per part instead of two per column (storage.md, "Parts and merges"): a flush of
+    # more than ClickHouse's default 10 MiB, Wide without the setting, is stored Compact.
+    for table, columns in {
+        "ml_predictions": "Timestamp, ModelName, PredictionId, TraceId, Attributes",
+        "otel_traces": "Timestamp, TraceId, SpanId, SpanName, SpanAttributes",
+    }.items():
+        store.command(
+            f"INSERT INTO {table} ({columns}) SELECT now64(9), 'fraud', "
+            "toString(generateUUIDv4(number)), hex(generateUUIDv4(number)), "
+            "map('http.route', concat('/score/', toString(number))) FROM numbers(150000)"
+        )
+        parts = store.query(
+            "SELECT part_type, data_uncompressed_bytes FROM system.parts "
+            "WHERE database = currentDatabase() AND table = {table:String} AND active",
+            parameters={"table": table},
+        ).result_rows
+        assert [part_type for part_type, _ in parts] == ["Compact"], table
+        assert parts[0][1] > 10 * 1024 * 1024, table
+
+
 def test_running_migrations_twice_changes_nothing(store: Client) -> None:
     def schema() -> list[tuple[Any, ...]]:
         return store.query(

@@ -13,13 +13,16 @@ Rows of the table, per payload:
 
 - (a)  decode + conversion to rows by the Python converter: ``ParseFromString``,
   ``validate_traces``, ``convert_traces`` (in batches the writer would form) — how the
-  collector converts batch spans (by default), small flushes and label spans;
+  collector converts small flushes, label spans, and batch spans under
+  ``--decode-batch-spans false``;
 - (a') the same plus ``insert_tables`` into a fresh embedded chDB (no network);
 - (a-ch) chDB decoding the protobuf itself, converting and inserting (no network;
   ``store.decoded.DecodedTraceInserter`` on the writer's batches) — how the collector
-  converts requests of single-prediction spans, and those with batch spans under
+  converts requests of single-prediction spans, and those with batch spans by default
+  (``auto``: these carry no per-prediction features) or under
   ``--serve-args "--decode-batch-spans true"``;
-- (a-sp) batch spans split as the writer does by default: chDB decodes and inserts the spans
+- (a-sp) batch spans split as the writer does under ``--decode-batch-spans spans`` (and by
+  default for batch spans with per-prediction features): chDB decodes and inserts the spans
   while the Python converter parses the requests, converts their predictions and inserts
   those (no network); (b) is compared with the collector's path;
 - (b)  end to end: ``inferwatch serve`` as a subprocess, client processes POSTing the
@@ -555,9 +558,16 @@ def _poll_interval(done: int, left: int, elapsed: float) -> float:
     return min(0.25, max(0.02, remaining / 2))
 
 
-THREAD_GROUPS = {"ThreadPool": "chDB queries", "inferwatch": "Python", "MergeMutate": "merges"}
-"""The service's threads by name (the kernel's ``comm``): chDB names its own; Python's threads
-keep the process's name."""
+THREAD_GROUPS = {
+    **dict.fromkeys(
+        ("ThreadPool", "QueryCompPipe", "QueryPipeline", "QueryPullPipe", "QueryPushPipe"),
+        "chDB queries",
+    ),
+    "inferwatch": "Python",
+    "MergeMutate": "merges",
+}
+"""The service's threads by name (the kernel's ``comm``): chDB names its own, and renames a
+pool thread while it runs a query's pipeline; Python's threads keep the process's name."""
 
 
 class ThreadCpu:
@@ -687,15 +697,16 @@ def load_note() -> str:
 
 def collector_routing(shape: str, serve_args: list[str]) -> str:
     """How the service under test converts requests of ``shape``: ``chdb`` (single spans; batch
-    spans with ``--decode-batch-spans true``), ``split`` (batch spans by default) or
-    ``python`` (batch spans with ``--decode-batch-spans false``)."""
+    spans by default — ``auto``, and these carry no per-prediction features — or with
+    ``--decode-batch-spans true``), ``split`` (batch spans with ``--decode-batch-spans spans``)
+    or ``python`` (batch spans with ``--decode-batch-spans false``)."""
     if shape == "single":
         return "chdb"
     flags = " ".join(serve_args)
     for value, routing in (("true", "chdb"), ("false", "python"), ("spans", "split")):
         if f"--decode-batch-spans {value}" in flags:
             return routing
-    return "split"
+    return "chdb"
 
 
 def end_to_end_payloads(rounds: list[Payload], size: int) -> list[Payload]:

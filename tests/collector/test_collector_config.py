@@ -136,19 +136,27 @@ def test_a_bad_value_names_the_setting_where_it_was_given(
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("spans", "spans"), ("SPANS", "spans"), ("yes", "true"), ("off", "false"), ("false", "false")],
+    [
+        ("auto", "auto"),
+        ("Auto", "auto"),
+        ("spans", "spans"),
+        ("SPANS", "spans"),
+        ("yes", "true"),
+        ("off", "false"),
+        ("false", "false"),
+    ],
 )
-def test_decode_batch_spans_takes_spans_or_a_boolean(
+def test_decode_batch_spans_takes_auto_spans_or_a_boolean(
     tmp_path: Path, text: str, expected: str
 ) -> None:
-    assert CollectorSettings().decode_batch_spans == "spans"
+    assert CollectorSettings().decode_batch_spans == "auto"
     assert load_settings({"decode_batch_spans": text}, None, {}).decode_batch_spans == expected
     path = config_file(tmp_path, f"collector:\n  decode_batch_spans: {text}\n")
     assert load_settings({}, path, {}).decode_batch_spans == expected  # YAML booleans too
 
 
 def test_a_bad_decode_batch_spans_names_the_values_it_takes() -> None:
-    expected = "^--decode-batch-spans: expected false, spans or true, got 'all'$"
+    expected = "^--decode-batch-spans: expected auto, false, spans or true, got 'all'$"
     with pytest.raises(ConfigError, match=expected):
         load_settings({"decode_batch_spans": "all"}, None, {})
 

@@ -73,12 +73,14 @@ def _trace_request(rng: random.Random, shapes: list[str]) -> ExportTraceServiceR
                 semconv.ML_PREDICTION_SCORE: rng.choice([0.25, math.nan]),
                 semconv.ML_SEGMENT_PREFIX + "region": "eu",
             }
-        elif shape == "batch":
+        elif shape in ("batch", "featured"):
             values |= {
                 semconv.ML_MODEL_NAME: "fraud",
                 semconv.ML_PREDICTION_ID: [f"b{rng.getrandbits(64)}" for _ in range(3)],
                 semconv.ML_PREDICTION_SCORE: [0.5, 0.25, math.nan],
             }
+            if shape == "featured":  # per-prediction features: the Python converter's
+                values[semconv.ML_FEATURE_PREFIX + "amount"] = ["12.5", "3", "40"]
         span.attributes.extend(KeyValue(key=k, value=_any(v)) for k, v in values.items())
     return request
 
@@ -109,24 +111,29 @@ def _log_requests(wal: WriteAheadLog, decode_batch_spans: str, extra: list[list[
     return [record.kind for record in batch]
 
 
+@pytest.mark.parametrize(
+    ("decode", "kinds"),
+    [
+        ("false", [record_kinds.TRACES] * 2),
+        ("true", [record_kinds.DECODABLE_BATCH_TRACES] * 2),
+        ("spans", [record_kinds.DECODABLE_BATCH_SPANS] * 2),
+        # by default chDB decodes it all, unless a batch span carries per-prediction features
+        ("auto", [record_kinds.DECODABLE_BATCH_TRACES, record_kinds.DECODABLE_BATCH_SPANS]),
+    ],
+)
 def test_decode_batch_spans_decides_the_kind_of_requests_with_batch_spans(
-    tmp_path: Path,
+    tmp_path: Path, decode: str, kinds: list[int]
 ) -> None:
-    request = _trace_request(random.Random(1), ["single", "batch"])
-    kinds = []
-    for decode in ("false", "true", "spans"):
-        wal = WriteAheadLog(tmp_path / f"wal-{decode}", fsync=False)
-        ingestor = DurableIngestor(
-            wal, SelfMetrics(), StoreHealth(), max_bytes=1 << 30, decode_batch_spans=decode
-        )
+    rng = random.Random(1)
+    requests = [_trace_request(rng, ["single", shape]) for shape in ("batch", "featured")]
+    wal = WriteAheadLog(tmp_path / "wal", fsync=False)
+    ingestor = DurableIngestor(
+        wal, SelfMetrics(), StoreHealth(), max_bytes=1 << 30, decode_batch_spans=decode
+    )
+    for request in requests:
         ingestor.ingest(Signal.TRACES, request, request.SerializeToString())
-        kinds += [record.kind for record in wal.read_batch(max_records=10, max_bytes=1 << 30)]
-        wal.close()
-    assert kinds == [
-        record_kinds.TRACES,
-        record_kinds.DECODABLE_BATCH_TRACES,
-        record_kinds.DECODABLE_BATCH_SPANS,
-    ]
+    assert [record.kind for record in wal.read_batch(max_records=10, max_bytes=1 << 30)] == kinds
+    wal.close()
 
 
 def _drain(
@@ -143,11 +150,15 @@ def _drain(
         wal = WriteAheadLog(tmp_path / name / "wal", fsync=False)
         kinds = _log_requests(wal, decode_batch_spans, list(extra))
         assert kinds.count(record_kinds.DECODABLE_TRACES) == 10
-        batch_kind = {
-            "true": record_kinds.DECODABLE_BATCH_TRACES,
-            "spans": record_kinds.DECODABLE_BATCH_SPANS,
+        batch = 3 + len(extra)  # requests holding a batch span
+        featured = sum("featured" in shapes for shapes in extra)
+        expected = {
+            "true": (batch, 0),
+            "spans": (0, batch),
+            "auto": (batch - featured, featured),
         }[decode_batch_spans]
-        assert kinds.count(batch_kind) == 3 + len(extra)  # holding a batch span
+        kinds_5_6 = record_kinds.DECODABLE_BATCH_TRACES, record_kinds.DECODABLE_BATCH_SPANS
+        assert tuple(map(kinds.count, kinds_5_6)) == expected
         metrics = SelfMetrics()
         settings = WriterSettings(
             batch_max_records=max_records, batch_interval=0.01, decode_min_rows=decode_min_rows
@@ -208,6 +219,22 @@ def test_split_writer_stores_the_same_rows_as_the_python_converter(
     assert _inserted(split_metrics) == _inserted(python_metrics)
     assert b'inferwatch_insert_rows_total{table="otel_traces"} 206.0' in split_metrics
     assert "the Python converter takes these spans" in caplog.text
+
+
+def test_auto_writer_stores_the_same_rows_as_the_python_converter(tmp_path: Path) -> None:
+    # By default chDB decodes batch spans whole, and splits those carrying per-prediction
+    # features (kind 6): the Python converter makes their rows.
+    extra = (["single", "featured"], ["featured", "batch"])
+    auto, auto_metrics = _drain(
+        tmp_path, "auto", 0, max_records=4, decode_batch_spans="auto", extra=extra
+    )
+    python, python_metrics = _drain(
+        tmp_path, "python", 1 << 40, decode_batch_spans="auto", extra=extra
+    )
+    assert auto == python
+    assert len(auto["ml_predictions"]) == 3 * (40 + 10 + 1 + 3) + 2 + (1 + 3) + (3 + 3)
+    assert sum("'amount': '12.5'" in row for row in auto["ml_predictions"]) == 2
+    assert _inserted(auto_metrics) == _inserted(python_metrics)
 
 
 def _first_batch(tmp_path: Path, records: list[tuple[int, int]], max_bytes: int) -> list[int]:

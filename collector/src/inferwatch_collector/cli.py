@@ -44,7 +44,8 @@ _HELP = {
     "queue_max_bytes": "write-ahead log bound; past it receivers answer 429/503 (default 1 GiB)",
     "wal_fsync": "fsync the write-ahead log before acknowledging (default true)",
     "decode_batch_spans": "who converts requests with batch spans, with the embedded chDB: "
-    "spans (default: chDB their spans, Python their predictions, at once), true (chDB both) "
+    "auto (default: as true, or as spans for batch spans with per-prediction features), "
+    "spans (chDB their spans, Python their predictions, at once), true (chDB both) "
     "or false (Python both)",
     "retry_initial": "first retry delay after a failed insert, seconds (default 0.5)",
     "retry_max": "longest retry delay, seconds (default 30)",

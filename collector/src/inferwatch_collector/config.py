@@ -49,11 +49,13 @@ class CollectorSettings:
     batch_interval: float = 0.2
     queue_max_bytes: int = 1024 * 1024 * 1024
     wal_fsync: bool = True
-    decode_batch_spans: str = "spans"
+    decode_batch_spans: str = "auto"
     """Who converts trace requests holding batch spans, with the embedded chDB (one of
-    ``BATCH_SPAN_DECODES``): ``spans``, chDB their spans and the Python converter their
-    predictions, at once (record kind 6); ``true``, chDB both (kind 5); ``false``, the Python
-    converter both (kind 1). docs/performance.md, "Fourth round"."""
+    ``BATCH_SPAN_DECODES``): ``auto``, as ``true`` unless a batch span carries per-prediction
+    features (``ml.feature.*`` arrays, which only the Python converter stores), then as
+    ``spans``; ``spans``, chDB their spans and the Python converter their predictions, at
+    once (record kind 6); ``true``, chDB both (kind 5); ``false``, the Python converter both
+    (kind 1). docs/performance.md, "Fourth round" and "Seventh round"."""
     retry_initial: float = 0.5
     retry_max: float = 30.0
     log_level: str = "INFO"
@@ -148,13 +150,13 @@ def _section_values(path: Any, section: str, node: yaml.Node) -> dict[str, _Sour
     return values
 
 
-BATCH_SPAN_DECODES = ("false", "spans", "true")
+BATCH_SPAN_DECODES = ("auto", "false", "spans", "true")
 """The values of ``decode_batch_spans``."""
 
 
 def _to_batch_span_decode(raw: Any) -> str:
     text = str(raw).strip().lower()
-    if text == "spans":
+    if text in ("auto", "spans"):
         return text
     return "true" if _to_bool(raw) else "false"
 

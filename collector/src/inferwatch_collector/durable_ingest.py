@@ -5,10 +5,12 @@ request's good items are durable in the log (group commit), so nothing acknowled
 Bad items are dropped here and reported as a partial success. A trace request without batch
 or label spans is logged for the ClickHouse decode (``record_kinds.DECODABLE_TRACES``), with
 the counts validation found; one with batch spans too, as the ``decode_batch_spans`` setting
-says: by default (``spans``) for chDB to decode its spans while the Python converter makes its
-predictions (``DECODABLE_BATCH_SPANS``), with ``true`` for chDB to decode it all
-(``DECODABLE_BATCH_TRACES``), with ``false`` for the Python converter alone
-(docs/performance.md, "Fourth round").
+says: with ``true`` for chDB to decode it all (``DECODABLE_BATCH_TRACES``), with ``spans`` for
+chDB to decode its spans while the Python converter makes its predictions
+(``DECODABLE_BATCH_SPANS``), with ``false`` for the Python converter alone; by default
+(``auto``) as ``true``, unless a batch span carries per-prediction features, which only the
+Python converter stores: then as ``spans`` (docs/performance.md, "Fourth round" and "Seventh
+round").
 """
 
 from __future__ import annotations
@@ -67,11 +69,12 @@ class DurableIngestor:
         health: StoreHealth,
         max_bytes: int,
         *,
-        decode_batch_spans: str = "spans",
+        decode_batch_spans: str = "auto",
     ) -> None:
         self._wal = wal
         self._batch_to_python = decode_batch_spans == "false"
         self._batch_spans_only = decode_batch_spans == "spans"
+        self._features_split = decode_batch_spans == "auto"
         self._max_bytes = max_bytes
         self._metrics = metrics
         self._health = health
@@ -102,7 +105,8 @@ class DurableIngestor:
                     spans=check.spans,
                     predictions=check.predictions,
                     single=check.single,
-                    spans_only=self._batch_spans_only,
+                    spans_only=self._batch_spans_only
+                    or (self._features_split and check.feature_arrays),
                 )
             self._append(Signal.TRACES, kind, payload)
             self._metrics.accepted.labels(signal=Signal.TRACES.value).inc(check.spans)

@@ -11,8 +11,9 @@
   span's arrays), and single-prediction spans;
 - kind 6: as kind 5, but ClickHouse decodes only its spans (``otel_traces``) and the Python
   converter makes its ``ml_predictions`` rows (the ``decode_batch_spans`` setting's
-  ``spans``). The kind, not the setting, tells the writer which path stores which table, so
-  a replay after a restart with another setting takes the same paths.
+  ``spans``, and ``auto`` for a request whose batch spans carry per-prediction features).
+  The kind, not the setting, tells the writer which path stores which table, so a replay
+  after a restart with another setting takes the same paths.
 
 >>> kind, payload = decodable_trace_record(b"request", spans=3, predictions=2, single=2)
 >>> counts = split_decodable(kind, payload)

@@ -12,9 +12,9 @@ apart, under the token ``"<batch token>:decoded"``: by chDB decoding them itself
 batch holds enough of their rows to repay the statements' fixed cost
 (``WriterSettings.decode_min_rows``), else, or when a statement leaves them to Python, by
 the Python converter — the same rows under the same tokens either way (docs/storage.md).
-A batch holding a kind-6 request (batch spans, ``decode_batch_spans: spans``) is split by
-table instead: chDB stores the spans of its decodable requests while the Python converter
-stores their predictions, at the same time.
+A batch holding a kind-6 request (batch spans, ``decode_batch_spans: spans``, or ``auto`` with
+per-prediction features) is split by table instead: chDB stores the spans of its decodable
+requests while the Python converter stores their predictions, at the same time.
 """
 
 from __future__ import annotations

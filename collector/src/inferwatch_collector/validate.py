@@ -111,6 +111,8 @@ class TraceCheck:
         single: single-prediction spans kept.
         labels: whether a kept span is a label span (their rows are made by the Python
             converter only; see ``store/decoded.py``).
+        feature_arrays: whether a kept batch span carries per-prediction features
+            (``ml.feature.*`` arrays; their rows too are made by the Python converter only).
     """
 
     request: ExportTraceServiceRequest
@@ -120,6 +122,7 @@ class TraceCheck:
     predictions: int
     single: int
     labels: bool
+    feature_arrays: bool = False
 
 
 def validate_traces(
@@ -140,6 +143,7 @@ def check_traces(request: ExportTraceServiceRequest) -> TraceCheck:
     problems: Problems = []
     shapes = [0, 0, 0, 0]
     batch_rows = 0
+    feature_arrays = False
     number = 0
     for r, resource_spans in enumerate(request.resource_spans):
         for s, scope_spans in enumerate(resource_spans.scope_spans):
@@ -147,7 +151,9 @@ def check_traces(request: ExportTraceServiceRequest) -> TraceCheck:
                 problem, shape, rows = span_check(span)
                 if problem is None:
                     shapes[shape] += 1
-                    batch_rows += rows if shape == BATCH else 0
+                    if shape == BATCH:
+                        batch_rows += rows
+                        feature_arrays = feature_arrays or _has_feature_arrays(span.attributes)
                 else:
                     problems.append(((r, s, p), f"span {number}: {problem}"))
                 number += 1
@@ -165,6 +171,7 @@ def check_traces(request: ExportTraceServiceRequest) -> TraceCheck:
         predictions=shapes[SINGLE] + batch_rows,
         single=shapes[SINGLE],
         labels=bool(shapes[LABEL]),
+        feature_arrays=feature_arrays,
     )
 
 
@@ -188,6 +195,12 @@ def span_check(span: Any) -> tuple[str | None, int, int]:
     if _plain_single(ml):
         return None, SINGLE, 1
     return prediction_check(ml)
+
+
+def _has_feature_arrays(attributes: Any) -> bool:
+    """Whether a span's attributes hold an ``ml.feature.*`` array (per-prediction features)."""
+    prefix = semconv.ML_FEATURE_PREFIX
+    return any(kv.key.startswith(prefix) and kv.value.HasField("array_value") for kv in attributes)
 
 
 def _watched(attributes: Any) -> dict[str, Any]:

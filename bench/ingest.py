@@ -748,7 +748,7 @@ def run_payload(name: str, args: argparse.Namespace, client: object) -> dict[str
         f"service peak RSS {b['peak_rss'] / 2**20:,.0f} MiB; service CPU per prediction: "
         + ", ".join(
             f"{group} {b[f'cpu:{group}']:.1f}"
-            for group in [*THREAD_GROUPS.values(), "other"]
+            for group in [*dict.fromkeys(THREAD_GROUPS.values()), "other"]
             if f"cpu:{group}" in b
         )
         + " µs"

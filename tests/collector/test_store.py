@@ -334,25 +334,38 @@ def test_the_ingest_tables_merge_as_migration_0017_sets(store: Client) -> None:
     assert "merge_selector_base" not in store.command("SHOW CREATE TABLE ml_labels")
 
 
-def test_a_flush_sized_part_is_compact_as_migration_0018_sets(store: Client) -> None:
-    # One file per part instead of two per column (storage.md, "Parts and merges"): a flush of
-    # more than ClickHouse's default 10 MiB, Wide without the setting, is stored Compact.
-    for table, columns in {
-        "ml_predictions": "Timestamp, ModelName, PredictionId, TraceId, Attributes",
-        "otel_traces": "Timestamp, TraceId, SpanId, SpanName, SpanAttributes",
-    }.items():
+@pytest.mark.parametrize(
+    ("table", "columns", "flush_rows"),
+    [
+        ("ml_predictions", "Timestamp, ModelName, PredictionId, TraceId, Attributes", 150_000),
+        ("otel_traces", "Timestamp, TraceId, SpanId, SpanName, SpanAttributes", 90_000),
+    ],
+)
+def test_flush_parts_are_compact_and_larger_ones_wide_as_migration_0019_sets(
+    store: Client, table: str, columns: str, flush_rows: int
+) -> None:
+    # One file per flush part instead of two per column (storage.md, "Parts and merges"); a
+    # part of more rows than a flush makes, as merges make them, is Wide.
+    def part_of(rows: int) -> tuple[str, int]:
+        store.command(f"TRUNCATE TABLE {table}")
         store.command(
             f"INSERT INTO {table} ({columns}) SELECT now64(9), 'fraud', "
             "toString(generateUUIDv4(number)), hex(generateUUIDv4(number)), "
-            "map('http.route', concat('/score/', toString(number))) FROM numbers(150000)"
+            "map('http.route', concat('/score/', repeat('x', 64), toString(number))) "
+            f"FROM numbers({rows})"
         )
-        parts = store.query(
+        (part,) = store.query(
             "SELECT part_type, data_uncompressed_bytes FROM system.parts "
             "WHERE database = currentDatabase() AND table = {table:String} AND active",
             parameters={"table": table},
         ).result_rows
-        assert [part_type for part_type, _ in parts] == ["Compact"], table
-        assert parts[0][1] > 10 * 1024 * 1024, table
+        return part
+
+    part_type, size = part_of(flush_rows)
+    assert part_type == "Compact"
+    assert size > 10 * 1024 * 1024  # Wide under ClickHouse's defaults
+    merged = {"ml_predictions": 1_000_000, "otel_traces": 100_000}[table]
+    assert part_of(merged)[0] == "Wide"
 
 
 def test_running_migrations_twice_changes_nothing(store: Client) -> None:

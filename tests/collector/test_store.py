@@ -325,11 +325,12 @@ def test_migrations_create_every_table_with_the_converter_columns(store: Client)
         assert tables[table] == columns, table
 
 
-def test_the_ingest_tables_merge_as_migration_0017_sets(store: Client) -> None:
-    # Fewer rewrites of each prediction row; otel_traces merged column by column (storage.md).
+def test_the_ingest_tables_merge_as_migrations_0017_and_0020_set(store: Client) -> None:
+    # Fewer rewrites of each row; otel_traces merged column by column (storage.md).
     predictions = store.command("SHOW CREATE TABLE ml_predictions")
     traces = store.command("SHOW CREATE TABLE otel_traces")
     assert "merge_selector_base = 20" in predictions
+    assert "merge_selector_base = 20" in traces
     assert "vertical_merge_algorithm_min_rows_to_activate = 1" in traces
     assert "merge_selector_base" not in store.command("SHOW CREATE TABLE ml_labels")
 

@@ -72,9 +72,7 @@ class DurableIngestor:
         decode_batch_spans: str = "auto",
     ) -> None:
         self._wal = wal
-        self._batch_to_python = decode_batch_spans == "false"
-        self._batch_spans_only = decode_batch_spans == "spans"
-        self._features_split = decode_batch_spans == "auto"
+        self._decode_batch_spans = decode_batch_spans
         self._max_bytes = max_bytes
         self._metrics = metrics
         self._health = health
@@ -97,7 +95,8 @@ class DurableIngestor:
         if check.spans:
             payload = _serialized(check.request, request, raw)
             batch = check.predictions > check.single
-            if check.labels or (batch and self._batch_to_python):
+            decode = self._decode_batch_spans
+            if check.labels or (batch and decode == "false"):
                 kind = record_kinds.TRACES
             else:
                 kind, payload = record_kinds.decodable_trace_record(
@@ -105,8 +104,7 @@ class DurableIngestor:
                     spans=check.spans,
                     predictions=check.predictions,
                     single=check.single,
-                    spans_only=self._batch_spans_only
-                    or (self._features_split and check.feature_arrays),
+                    spans_only=decode == "spans" or (decode == "auto" and check.feature_arrays),
                 )
             self._append(Signal.TRACES, kind, payload)
             self._metrics.accepted.labels(signal=Signal.TRACES.value).inc(check.spans)

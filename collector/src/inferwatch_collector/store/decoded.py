@@ -190,7 +190,7 @@ class DecodedTraceInserter:
             dedup_token,
             single=single,
             batch=batch,
-            run_beside=self._run_beside() if self._beside else None,
+            run_beside=self._beside_pool().submit if self._beside else None,
         )
 
     def start_spans(
@@ -213,9 +213,6 @@ class DecodedTraceInserter:
                 done.set_exception(exc)
             return done
         return self._beside_pool().submit(run)
-
-    def _run_beside(self) -> Callable[[Callable[[], None]], Future[None]]:
-        return self._beside_pool().submit
 
     def _beside_pool(self) -> ThreadPoolExecutor:
         """The thread of the second connection (opened with it, at first use)."""

@@ -37,6 +37,9 @@ Rows of the table, per payload:
   ``--queue-max-bytes``; answers counted by status, the service's peak RSS reported (the
   target is judged on the larger of the two).
 
+After the table, each decoding statement's time on a flush of no request: what ClickHouse
+spends analysing and planning it, paid once per flush whatever its size.
+
 Figures are medians of ``--rounds``. The machine has 2 cores shared with other work: client
 and service CPU seconds are printed beside (b), and the load average at start and end. Beside
 (b) too, the service's CPU per prediction over all rounds by thread: chDB's query threads,
@@ -353,6 +356,33 @@ def measure_decoded(payload: Payload, rounds: int, client: object) -> float | No
         )
     finally:
         inserter.close()
+
+
+def measure_analysis(client: object, rounds: int = 5) -> dict[str, float]:
+    """Median milliseconds of each decoding statement on a flush of no request: what
+    ClickHouse spends analysing and planning it, paid once per flush whatever its size."""
+    from inferwatch_collector.convert.clickhouse import insert_predictions, insert_traces
+    from inferwatch_collector.store.decoded import write_stream
+
+    path = write_stream([])
+    statements: dict[str, Callable[[str], str]] = {
+        "otel_traces": lambda token: insert_traces(path, token),
+        "ml_predictions (single spans)": lambda token: insert_predictions(path, token),
+        "ml_predictions (batch spans)": lambda token: insert_predictions(
+            path, token, single=False, batch=True
+        ),
+    }
+    medians = {}
+    try:
+        for name, statement in statements.items():
+            seconds = []
+            for r in range(rounds):
+                sql = statement(f"bench-analysis-{name}-{r}")
+                seconds.append(timed(lambda sql=sql: client.command(sql)))  # type: ignore[attr-defined]
+            medians[name] = 1000 * statistics.median(seconds)
+    finally:
+        os.unlink(path)
+    return medians
 
 
 # --- the service under test -------------------------------------------------------------------
@@ -858,6 +888,11 @@ def main(argv: list[str] | None = None) -> None:
     with fresh_store() as client:
         batch = run_payload("batch", args, client)
         single = run_payload("single", args, client)
+        analysis = measure_analysis(client)
+    print(
+        "\nstatement analysis (chDB, a flush of no request, paid once per flush): "
+        + ", ".join(f"{name} {ms:.0f} ms" for name, ms in analysis.items())
+    )
     peak_rss = None
     if not args.no_overload:
         peak_rss = max(

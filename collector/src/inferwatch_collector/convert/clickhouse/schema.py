@@ -185,6 +185,9 @@ SETTINGS = {
     "min_insert_block_size_bytes": 0,
     "max_insert_block_size": 1 << 40,
     "short_circuit_function_evaluation": "force_enable",
+    # That pass (it adds comparisons implied by AND chains, for filters) took 3-4 ms of
+    # analysis per AND: the batch predictions statement's analysis went from 165 to 91 ms.
+    "optimize_and_compare_chain": 0,
     # toJSONString as json.dumps writes: "/" unescaped, 64-bit integers unquoted.
     "output_format_json_escape_forward_slashes": 0,
     "output_format_json_quote_64bit_integers": 0,

@@ -225,6 +225,15 @@ def _span_columns(trace_id: str) -> str:
     {hex_id("sp.span_id")} AS span_id"""
 
 
+def _span_attributes(keys: str, kinds: str) -> str:
+    """:func:`_span_columns` and the span's attributes: their ``keys``, values (``vals``) and
+    the values' ``kinds``."""
+    return f"""{_span_columns(hex_id("sp.trace_id"))},
+    sp.attributes.key AS {keys},
+    sp.attributes.value AS vals,
+    vals.kind AS {kinds}"""
+
+
 def _message(reading: Reading) -> str:
     # Per subquery, so that one statement can read the file twice, as two messages.
     return f"SETTINGS format_schema_message_name = {sql_string(reading.message)}"
@@ -246,10 +255,7 @@ def _prediction_spans(path: str, *, batch_apart: bool) -> str:
 SELECT *, {values}, {texts}
 FROM (
     SELECT
-        {_span_columns(hex_id("sp.trace_id"))},
-        sp.attributes.key AS keys,
-        sp.attributes.value AS vals,
-        vals.kind AS kinds,
+        {_span_attributes("keys", "kinds")},
         {leaf_texts("vals")} AS texts,
         {_BATCH} AS is_batch
     FROM ({spans_query(file_source(path, PREDICTIONS), _service())})
@@ -349,10 +355,7 @@ SELECT
     {arrays}
 FROM (
     SELECT
-        {_span_columns(hex_id("sp.trace_id"))},
-        sp.attributes.key AS all_keys,
-        sp.attributes.value AS vals,
-        vals.kind AS all_kinds,
+        {_span_attributes("all_keys", "all_kinds")},
         vals.array_value.values AS all_items,
         arrayFilter((k, kind) -> {own}, all_keys, all_kinds) AS keys,
         arrayFilter((kind, k) -> {own}, all_kinds, all_keys) AS kinds,

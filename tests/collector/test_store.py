@@ -369,6 +369,42 @@ def test_flush_parts_are_compact_and_larger_ones_wide_as_migration_0019_sets(
     assert part_of(merged)[0] == "Wide"
 
 
+def test_migration_0021_gives_the_prediction_maps_plain_keys_keeping_stored_rows(
+    store: Client,
+) -> None:
+    # Merging these maps cost about twice as much with LowCardinality keys (storage.md).
+    database = "before_0021"
+    earlier = [m for m in load_migrations() if m.version < 21]
+    run_migrations(store, ttl_days=30, database=database, migrations=earlier)
+
+    def map_types() -> dict[str, str]:
+        return dict(
+            store.query(
+                "SELECT name, type FROM system.columns WHERE database = {db:String} "
+                "AND table = 'ml_predictions' AND type LIKE 'Map%'",
+                parameters={"db": database},
+            ).result_rows
+        )
+
+    assert set(map_types().values()) == {"Map(LowCardinality(String), String)"}
+    stored = "map('region', 'eu', 'tier', 'gold')"
+    store.command(
+        f"INSERT INTO {database}.ml_predictions (Timestamp, ModelName, PredictionId, Segments, "
+        f"Features, Attributes) VALUES (now64(9), 'fraud', 'p1', {stored}, map('amount', '12.5'), "
+        "map('http.route', '/score'))"
+    )
+    applied = run_migrations(store, ttl_days=30, database=database)
+    assert [m.file_name for m in applied] == ["0021_ml_predictions_map_keys.sql"]
+    assert map_types() == dict.fromkeys(
+        ("Segments", "Features", "Attributes"), "Map(String, String)"
+    )
+    assert store.query(
+        f"SELECT Segments, Features, Attributes, Segments['tier'] FROM {database}.ml_predictions"
+    ).result_rows == [
+        ({"region": "eu", "tier": "gold"}, {"amount": "12.5"}, {"http.route": "/score"}, "gold")
+    ]
+
+
 def test_running_migrations_twice_changes_nothing(store: Client) -> None:
     def schema() -> list[tuple[Any, ...]]:
         return store.query(

@@ -35,6 +35,7 @@ from inferwatch_collector.store_writer import (
     StoreHealth,
     StoreWriter,
     WriterSettings,
+    convert_batch,
 )
 from inferwatch_collector.wal import WriteAheadLog
 
@@ -265,3 +266,47 @@ def test_requests_for_the_python_converter_weigh_more_against_the_batch_bound(
     # Split requests: the Python converter parses them for their predictions.
     split = [(record_kinds.DECODABLE_BATCH_SPANS, n) for n in range(9, 13)]
     assert _first_batch(tmp_path, split + decodable, 3 * weighed) == [9, 10, 11]
+
+
+def test_a_batch_left_to_python_is_stored_part_by_part_and_once(tmp_path: Path) -> None:
+    # A batch chDB was to decode holds up to batch_max_bytes of requests; when a statement
+    # leaves it to Python, the Python converter takes a quarter of that at a time, as it does
+    # for the requests logged for it, and a replay stores nothing twice.
+    client = open_client(f"chdb://{tmp_path}/store")
+    try:
+        run_migrations(client, ttl_days=30)
+        client.command("SYSTEM STOP MERGES")
+        wal = WriteAheadLog(tmp_path / "wal", fsync=False)
+        ingestor = DurableIngestor(
+            wal, SelfMetrics(), StoreHealth(), max_bytes=1 << 30, decode_batch_spans="auto"
+        )
+        rng = random.Random(7)
+        for shapes in [["single"] * 20] * 7 + [["tagged", "single"]]:
+            request = _trace_request(rng, shapes)
+            ingestor.ingest(Signal.TRACES, request, request.SerializeToString())
+        records = wal.read_batch(max_records=100, max_bytes=1 << 30)
+        assert {record.kind for record in records} == {record_kinds.DECODABLE_TRACES}
+        logged = sum(len(record.payload) for record in records)
+        settings = WriterSettings(batch_max_bytes=logged, decode_min_rows=0)
+        writer = StoreWriter(wal, client, settings, SelfMetrics(), StoreHealth(), "test")
+
+        def store_once() -> dict[str, int]:
+            flush = convert_batch(records, decode_min_rows=0)
+            return writer._insert_flush(flush, "test-1-8")
+
+        try:
+            stored = {table: rows for table, rows in store_once().items() if rows}
+            assert stored == {"otel_traces": 7 * 20 + 2, "ml_predictions": 7 * 20 + 2}
+            parts = client.query(
+                "SELECT count() FROM system.parts WHERE database = currentDatabase() "
+                "AND table = 'ml_predictions' AND active"
+            ).result_rows[0][0]
+            assert parts >= PYTHON_BYTES_WEIGHT  # a quarter of the batch or less per part
+            store_once()  # a replay of the same batch
+            assert len(_rows(client, "ml_predictions")) == 7 * 20 + 2
+            assert len(_rows(client, "otel_traces")) == 7 * 20 + 2
+        finally:
+            writer.stop(drain_timeout=0)  # never started: closes its second connection
+            wal.close()
+    finally:
+        client.close()

@@ -117,6 +117,9 @@ class Flush:
     among them)."""
     decoded_tables: dict[str, TableColumns] | None = None
     decoded_stored: frozenset[str] = frozenset()
+    left_to_python: bool = False
+    """A statement left the decodable requests to Python: from then on (retries included) the
+    Python converter stores them, part by part (:func:`python_parts`)."""
 
 
 def convert_batch(records: list[WalRecord], *, decode_min_rows: int | None) -> Flush:
@@ -160,6 +163,28 @@ fewer statements to analyse and fewer parts to merge (single spans: 16 % less CP
 than in 16 MiB batches, overload peak 761–777 MiB)."""
 BYTE_WEIGHTS = dict.fromkeys((*_KINDS, record_kinds.DECODABLE_BATCH_SPANS), PYTHON_BYTES_WEIGHT)
 """``read_batch`` weights: the kinds the Python converter parses."""
+
+
+def python_parts(requests: list[memoryview], max_bytes: int) -> list[list[memoryview]]:
+    """``requests`` cut in order into parts of at most ``max_bytes`` (a larger request makes a
+    part alone): what the Python converter converts and inserts at a time when a
+    statement leaves it a batch chDB was to decode. Such a batch may hold ``batch_max_bytes``
+    of requests, four times what the Python converter is otherwise given at once
+    (:data:`PYTHON_BYTES_WEIGHT`), and converted whole it would hold about 20 times that. The
+    cut depends only on the requests, so a replay forms the same parts under the same tokens.
+
+    >>> [len(part) for part in python_parts([memoryview(b"x" * 4)] * 5, 8)]
+    [2, 2, 1]
+    """
+    parts: list[list[memoryview]] = []
+    size = 0
+    for request in requests:
+        if not parts or size + len(request) > max_bytes:
+            parts.append([])
+            size = 0
+        parts[-1].append(request)
+        size += len(request)
+    return parts
 
 
 def log_identity(directory: Path) -> str:
@@ -215,7 +240,8 @@ class StoreWriter:
         """Stop after storing what is logged (within ``drain_timeout``); True if all stored."""
         self._drain_deadline = time.monotonic() + drain_timeout
         self._stopping.set()
-        self._thread.join(drain_timeout + 5.0)
+        if self._thread.ident is not None:  # else never started: only its connections to close
+            self._thread.join(drain_timeout + 5.0)
         if self._converter.is_alive():
             self._converter.join(5.0)
         if self._decoder is not None:
@@ -330,7 +356,7 @@ class StoreWriter:
         if flush.spans_only:
             return self._insert_split(flush, token)
         decoded = {OTEL_TRACES: flush.spans, ML_PREDICTIONS: flush.predictions}
-        if flush.decoded_tables is None:
+        if flush.decoded_tables is None and not flush.left_to_python:
             assert self._decoder is not None
             try:
                 self._decoder.insert(
@@ -340,12 +366,32 @@ class StoreWriter:
             except LeftToPython as exc:
                 _logger.debug("the Python converter takes this batch: %s", exc)
                 flush.decoded_stored = exc.stored
-                flush.decoded_tables = convert_traces(
-                    [ExportTraceServiceRequest.FromString(request) for request in flush.decodable]
-                )
-        rest = {t: c for t, c in flush.decoded_tables.items() if t not in flush.decoded_stored}
-        counts = insert_tables(self._client, rest, token)
+                flush.left_to_python = True
+        if flush.left_to_python:
+            counts = self._insert_python_parts(flush, token)
+        else:
+            assert flush.decoded_tables is not None
+            counts = insert_tables(
+                self._client, self._not_stored(flush.decoded_tables, flush), token
+            )
         return counts | {table: decoded[table] for table in flush.decoded_stored}
+
+    @staticmethod
+    def _not_stored(tables: dict[str, TableColumns], flush: Flush) -> dict[str, TableColumns]:
+        return {t: c for t, c in tables.items() if t not in flush.decoded_stored}
+
+    def _insert_python_parts(self, flush: Flush, token: str) -> dict[str, int]:
+        """The Python converter's rows of the decodable requests, part by part: the batch's
+        token for a single part, ``"<token>:<part>"`` for each of several."""
+        parts = python_parts(flush.decodable, self._settings.batch_max_bytes // PYTHON_BYTES_WEIGHT)
+        counts: dict[str, int] = {}
+        for index, part in enumerate(parts):
+            tables = convert_traces([ExportTraceServiceRequest.FromString(r) for r in part])
+            part_token = token if len(parts) == 1 else f"{token}:{index}"
+            stored = insert_tables(self._client, self._not_stored(tables, flush), part_token)
+            for table, rows in stored.items():
+                counts[table] = counts.get(table, 0) + rows
+        return counts
 
     def _insert_split(self, flush: Flush, token: str) -> dict[str, int]:
         """chDB stores the spans while the Python converter's tables are inserted."""

@@ -121,6 +121,10 @@ class Flush:
     """A statement left the decodable requests to Python: from then on (retries included) the
     Python converter stores them, part by part (:func:`python_parts`)."""
 
+    def not_stored(self, tables: dict[str, TableColumns]) -> dict[str, TableColumns]:
+        """``tables`` but those chDB stored already (``decoded_stored``)."""
+        return {t: c for t, c in tables.items() if t not in self.decoded_stored}
+
 
 def convert_batch(records: list[WalRecord], *, decode_min_rows: int | None) -> Flush:
     """The Python converter's tables of a batch's records, its decodable requests apart.
@@ -371,14 +375,8 @@ class StoreWriter:
             counts = self._insert_python_parts(flush, token)
         else:
             assert flush.decoded_tables is not None
-            counts = insert_tables(
-                self._client, self._not_stored(flush.decoded_tables, flush), token
-            )
+            counts = insert_tables(self._client, flush.not_stored(flush.decoded_tables), token)
         return counts | {table: decoded[table] for table in flush.decoded_stored}
-
-    @staticmethod
-    def _not_stored(tables: dict[str, TableColumns], flush: Flush) -> dict[str, TableColumns]:
-        return {t: c for t, c in tables.items() if t not in flush.decoded_stored}
 
     def _insert_python_parts(self, flush: Flush, token: str) -> dict[str, int]:
         """The Python converter's rows of the decodable requests, part by part: the batch's
@@ -388,7 +386,7 @@ class StoreWriter:
         for index, part in enumerate(parts):
             tables = convert_traces([ExportTraceServiceRequest.FromString(r) for r in part])
             part_token = token if len(parts) == 1 else f"{token}:{index}"
-            stored = insert_tables(self._client, self._not_stored(tables, flush), part_token)
+            stored = insert_tables(self._client, flush.not_stored(tables), part_token)
             for table, rows in stored.items():
                 counts[table] = counts.get(table, 0) + rows
         return counts
